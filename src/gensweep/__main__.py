@@ -1,0 +1,3 @@
+from gensweep.cli import main
+
+main()

@@ -1,0 +1,106 @@
+"""`python -m gensweep` / `gensweep`: compose the config with Hydra, check it, train one run per job."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from gensweep.config import ConfigError, validate
+from gensweep.data import build_datasets
+from gensweep.models.base import GenerativeModel
+from gensweep.paths import CHECKPOINT, register_resolvers
+from gensweep.train.checkpoint import CheckpointError
+from gensweep.train.files import write_json
+from gensweep.train.loop import Trainer, seed_everything
+
+log = logging.getLogger("gensweep")
+_failed_jobs: list[str] = []
+
+
+def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
+    """Instantiate `model._target_` with the validated top-level keys and the data's shape."""
+    return instantiate(
+        cfg.model,
+        _convert_="all",
+        image_shape=image_shape,
+        n_classes=n_classes,
+        z_dim=values["z_dim"],
+        n_layers=values["n_layers"],
+        width=values["width"],
+        lr=values["lr"],
+        device=values["device"],
+    )
+
+
+def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
+    """Validate, load data, build the model and train it; returns the run's summary.
+
+    With `resume`, a sweep job whose folder has no checkpoint yet starts fresh (it never ran); a single run
+    asked to resume a folder without one is an error.
+    """
+    values = validate(cfg)
+    resume = cfg.resume not in (False, None, "false")
+    if resume and not (run_dir / CHECKPOINT).exists():
+        if not multirun:
+            raise ConfigError(f"resume={cfg.resume}: {run_dir} has no {CHECKPOINT} to continue from; start without resume")
+        resume = False
+    seed_everything(cfg.seed)
+    train_set, val_set = build_datasets(cfg.dataset)
+    if values["batch_size"] > len(train_set):
+        raise ConfigError(
+            f"batch_size={values['batch_size']} is larger than the training set ({len(train_set)} images): "
+            "lower batch_size or raise dataset.subset"
+        )
+    model = build_model(cfg, values, train_set.shape, int(cfg.dataset.n_classes))
+    identity = {
+        "model": model.name,
+        "dataset": str(cfg.dataset.name),
+        "image_shape": list(train_set.shape),
+        "z_dim": values["z_dim"],
+        "n_layers": values["n_layers"],
+        "width": values["width"],
+    }
+    log.info("%s on %s %s, %d train / %d val images, device %s, run folder %s",
+             model.name, cfg.dataset.name, "x".join(map(str, train_set.shape)), len(train_set), len(val_set),
+             values["device"], run_dir)
+    trainer = Trainer(
+        model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
+        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer,
+    )
+    return trainer.fit(resume=resume)
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def _job(cfg: DictConfig) -> float | None:
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        summary = train(cfg, run_dir, multirun)
+    except (ConfigError, CheckpointError) as err:
+        if not multirun:
+            print(f"gensweep: error: {err}", file=sys.stderr)
+            sys.exit(2)
+        log.error("job %s failed: %s", hydra_cfg.job.num, err)
+        write_json(run_dir / "summary.json", {"status": "failed", "error": str(err)})
+        _failed_jobs.append(str(run_dir))
+        return None
+    final = summary["final"]
+    return final.get("val_loss", final.get("jsd", final.get("emd")))
+
+
+def main() -> None:
+    register_resolvers()
+    _job()
+    if _failed_jobs:
+        print(f"gensweep: {len(_failed_jobs)} run(s) of the sweep failed: {', '.join(_failed_jobs)}", file=sys.stderr)
+        sys.exit(1)
+
+
+__all__ = ["main", "train"]

@@ -1,0 +1,104 @@
+"""Checks on the composed config, before any data is loaded or any network built.
+
+Each problem is one line naming the key, the value given and what is allowed; the CLI prints it instead of
+a traceback.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import torch
+from hydra.utils import get_class
+from omegaconf import DictConfig
+
+from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
+
+
+class ConfigError(ValueError):
+    """An invalid config value; the message is meant for the user as it is."""
+
+
+def _positive_int(key: str, value: Any, example: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{key}={value!r} is invalid: must be a positive integer (e.g. {key}={example})")
+    return value
+
+
+def _positive_float(key: str, value: Any, example: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+        raise ConfigError(f"{key}={value!r} is invalid: must be a positive number (e.g. {key}={example})")
+    return float(value)
+
+
+def resolve_device(spec: Any) -> torch.device:
+    text = str(spec)
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    match = re.fullmatch(r"cuda(?::(\d+))?", text)
+    if not match:
+        raise ConfigError(f"device={text!r} is invalid: use auto, cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        raise ConfigError(f"device={text} is unavailable: this machine has no CUDA GPU visible to PyTorch; use device=cpu or device=auto")
+    index = int(match.group(1) or 0)
+    if index >= torch.cuda.device_count():
+        raise ConfigError(f"device={text} is unavailable: only {torch.cuda.device_count()} CUDA device(s); use cuda:0 ... cuda:{torch.cuda.device_count() - 1}")
+    return torch.device("cuda", index)
+
+
+def model_arch(cfg: DictConfig) -> str:
+    """'conv' or 'mlp': the model file's `arch` key, else the model class's fixed architecture."""
+    target = cfg.model.get("_target_")
+    try:
+        cls = get_class(target)
+    except (ImportError, ValueError) as err:
+        raise ConfigError(f"model._target_={target!r} cannot be imported: {err}") from err
+    arch = cfg.model.get("arch", getattr(cls, "arch", "conv"))
+    if arch not in ARCHS:
+        raise ConfigError(f"model.arch={arch!r} is invalid: use one of {', '.join(ARCHS)}")
+    return arch
+
+
+def validate(cfg: DictConfig) -> dict[str, Any]:
+    """Check the user-facing keys; return the resolved values (n_layers 'auto' -> an int, device)."""
+    data = cfg.dataset
+    size = _positive_int("dataset.image_size", data.image_size, "32")
+    if size < 4:
+        raise ConfigError(f"dataset.image_size={size} is invalid: images must be at least 4x4")
+    _positive_int("dataset.channels", data.channels, "3")
+    if data.get("subset") is not None:
+        _positive_int("dataset.subset", data.subset, "256")
+    z_dim = _positive_int("z_dim", cfg.z_dim, "50")
+    width = _positive_int("width", cfg.width, "64")
+    batch_size = _positive_int("batch_size", cfg.batch_size, "128")
+    n_epochs = _positive_int("n_epochs", cfg.n_epochs, "20")
+    lr = _positive_float("lr", cfg.lr, "2e-4")
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
+        raise ConfigError(f"seed={cfg.seed!r} is invalid: must be a non-negative integer (e.g. seed=0)")
+    arch = model_arch(cfg)
+    n_layers = cfg.n_layers
+    if arch == "conv":
+        deepest = max_conv_layers(size, size)
+        if n_layers == "auto":
+            n_layers = auto_conv_layers(size, size)
+        _positive_int("n_layers", n_layers, "auto")
+        if n_layers > deepest:
+            raise ConfigError(
+                f"n_layers={n_layers} is too deep for {size}x{size} images: each conv stage halves the image, "
+                f"so at most n_layers={deepest} (or n_layers=auto)"
+            )
+    else:
+        if n_layers == "auto":
+            n_layers = 3
+        _positive_int("n_layers", n_layers, "3")
+    return {
+        "z_dim": z_dim,
+        "n_layers": n_layers,
+        "width": width,
+        "batch_size": batch_size,
+        "n_epochs": n_epochs,
+        "lr": lr,
+        "device": resolve_device(cfg.device),
+    }

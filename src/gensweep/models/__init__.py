@@ -1,0 +1,1 @@
+"""Models: one module and one YAML (conf/model/<name>.yaml, `model._target_`) each."""

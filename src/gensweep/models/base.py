@@ -1,0 +1,117 @@
+"""What every model is to the trainer: its networks, optimizers, one training step and an evaluation.
+
+The trainer never looks inside a model. It hands over float batches in the model's own value range
+(`to_input`), averages whatever `train_step` and `evaluate` return, asks `estimates` for the derived
+columns (JSD, EMD), draws sample grids with `sample`, and checkpoints through `state_dict`.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn as nn
+
+
+class GenerativeModel:
+    """Base class. Subclasses build `self.nets` and `self.optims` in `__init__` and set the class variables."""
+
+    name: ClassVar[str]
+    # Value range the networks see and produce: "unit" = [0, 1] (BCE / MSE decoders), "symmetric" = [-1, 1]
+    # (tanh generators; the same as normalising with mean 0.5 and std 0.5).
+    value_range: ClassVar[str] = "unit"
+    arch: str = "conv"
+    conditional: ClassVar[bool] = False
+    # Names returned by train_step / evaluate / estimates; metrics.csv gets train_<n>, val_<n> and <n> columns.
+    train_metrics: ClassVar[tuple[str, ...]]
+    val_metrics: ClassVar[tuple[str, ...]]
+    estimate_names: ClassVar[tuple[str, ...]] = ()
+    # curves.png panels: (y-axis label, metrics.csv columns drawn on it).
+    curves: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]]
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int],
+        n_classes: int,
+        z_dim: int,
+        n_layers: int,
+        width: int,
+        lr: float,
+        device: torch.device,
+    ) -> None:
+        self.image_shape = tuple(image_shape)
+        self.n_classes = n_classes
+        self.z_dim = z_dim
+        self.n_layers = n_layers
+        self.width = width
+        self.lr = lr
+        self.device = device
+        self.nets: dict[str, nn.Module] = {}
+        self.optims: dict[str, torch.optim.Optimizer] = {}
+
+    # --- data -------------------------------------------------------------------------------------------
+    def to_input(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images -> float in the model's value range, on the model's device."""
+        x = images.to(self.device, non_blocking=True).float().div_(255.0)
+        return x.mul_(2.0).sub_(1.0) if self.value_range == "symmetric" else x
+
+    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
+        """Model-range images -> [0, 1] for saving."""
+        return ((x + 1.0) / 2.0 if self.value_range == "symmetric" else x).clamp(0.0, 1.0)
+
+    # --- training ---------------------------------------------------------------------------------------
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One optimisation step on a batch; returns detached 0-d tensors (no device sync per step)."""
+        raise NotImplementedError
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Held-out losses for one batch (called under no_grad with the networks in eval mode)."""
+        raise NotImplementedError
+
+    def estimates(self, val: dict[str, float]) -> dict[str, float]:
+        """Quantities derived from the epoch's averaged validation metrics (JSD, EMD)."""
+        return {}
+
+    def set_train(self, mode: bool) -> None:
+        for net in self.nets.values():
+            net.train(mode)
+
+    # --- images -----------------------------------------------------------------------------------------
+    def sample_inputs(self, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+        """Fixed inputs for the per-epoch sample grid: (z, labels or None, images per row).
+
+        8x8 unconditional samples; conditional models get one row of 8 per class.
+        """
+        if self.conditional:
+            labels = torch.arange(self.n_classes).repeat_interleave(8)
+            return torch.randn(len(labels), self.z_dim, generator=generator), labels, 8
+        return torch.randn(64, self.z_dim, generator=generator), None, 8
+
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Decode latents into [0, 1] images."""
+        raise NotImplementedError
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor | None:
+        """[0, 1] reconstructions of model-range images, or None for models without an encoder."""
+        return None
+
+    # --- checkpoints ------------------------------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """Training state outside the networks and optimizers (step counters)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "nets": {k: v.state_dict() for k, v in self.nets.items()},
+            "optims": {k: v.state_dict() for k, v in self.optims.items()},
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for k, net in self.nets.items():
+            net.load_state_dict(state["nets"][k])
+        for k, opt in self.optims.items():
+            opt.load_state_dict(state["optims"][k])
+        self.load_extra_state(state["extra"])

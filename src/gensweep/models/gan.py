@@ -1,0 +1,39 @@
+"""GAN (Goodfellow et al., 2014) with the non-saturating generator loss; MLP networks by default.
+
+The discriminator's held-out loss L_D = BCE(D(x), 1) + BCE(D(G(z)), 0) gives the estimated Jensen-Shannon
+divergence JSD ~= log 2 - L_D / 2 (theorem 1 of the paper): a lower bound, tight only for an optimal D.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from gensweep.models.adversarial import Adversarial
+
+LOG2 = math.log(2.0)
+
+
+class GAN(Adversarial):
+    name = "gan"
+    estimate_names = ("jsd",)
+    curves = (("estimated JSD (nats)", ("jsd",)), ("loss", ("train_loss_d", "train_loss_g")))
+
+    def __init__(self, *, betas: tuple[float, float] = (0.5, 0.999), **kwargs) -> None:
+        self.betas = tuple(betas)
+        super().__init__(**kwargs)
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
+
+    def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy_with_logits(
+            d_fake, torch.zeros_like(d_fake)
+        )
+
+    def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+
+    def estimates(self, val: dict[str, float]) -> dict[str, float]:
+        return {"jsd": min(max(LOG2 - val["loss_d"] / 2.0, 0.0), LOG2)}

@@ -1,0 +1,39 @@
+"""WGAN with weight clipping (Arjovsky et al., 2017): RMSprop, critic weights clipped to [-clip, clip] after
+every critic step, n_critic critic steps per generator step.
+
+The critic's held-out objective gives the estimated Earth-Mover distance:
+EMD ~= mean critic(real) - mean critic(fake), i.e. minus the validation critic loss.
+"""
+from __future__ import annotations
+
+import torch
+
+from gensweep.models.adversarial import Adversarial
+
+
+class WGAN(Adversarial):
+    name = "wgan"
+    estimate_names = ("emd",)
+    curves = (("estimated EMD", ("emd",)), ("loss", ("train_loss_d", "train_loss_g")))
+
+    def __init__(self, *, clip: float = 0.01, n_critic: int = 5, **kwargs) -> None:
+        self.clip = float(clip)
+        super().__init__(d_steps=n_critic, **kwargs)
+        self.after_d_step()  # start inside the clipping box as well
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        return torch.optim.RMSprop(params, lr=self.lr)
+
+    def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        return d_fake.mean() - d_real.mean()
+
+    def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
+        return -d_fake.mean()
+
+    @torch.no_grad()
+    def after_d_step(self) -> None:
+        for p in self.nets["discriminator"].parameters():
+            p.clamp_(-self.clip, self.clip)
+
+    def estimates(self, val: dict[str, float]) -> dict[str, float]:
+        return {"emd": -val["loss_d"]}

@@ -1,0 +1,30 @@
+"""WGAN-GP (Gulrajani et al., 2017): the WGAN critic objective plus penalty * (||grad critic(x_hat)|| - 1)^2
+on random real/fake interpolates, Adam (1e-4, betas 0.5 / 0.9), no batch norm in the critic."""
+from __future__ import annotations
+
+import torch
+
+from gensweep.models.wgan import WGAN
+
+
+class WGANGP(WGAN):
+    name = "wgan_gp"
+    d_norm = "layer"
+
+    def __init__(self, *, penalty: float = 10.0, betas: tuple[float, float] = (0.5, 0.9), **kwargs) -> None:
+        self.penalty = float(penalty)
+        self.betas = tuple(betas)
+        super().__init__(clip=float("inf"), **kwargs)
+
+    def make_optimizer(self, params) -> torch.optim.Optimizer:
+        return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
+
+    def after_d_step(self) -> None:
+        """No clipping: the gradient penalty replaces it."""
+
+    def d_regulariser(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        out = self.nets["discriminator"](mixed, labels)
+        (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
+        return self.penalty * (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()

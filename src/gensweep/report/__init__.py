@@ -1,0 +1,1 @@
+"""Figures and images written into run folders."""

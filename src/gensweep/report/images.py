@@ -1,0 +1,19 @@
+"""Sample grids and reconstruction strips, through torchvision's make_grid / save_image."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torchvision.utils import save_image
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int) -> None:
+    """[0, 1] images -> one PNG grid, nrow images per row."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(images.detach().float().cpu(), path, nrow=nrow, padding=2)
+
+
+def save_reconstructions(originals: torch.Tensor, reconstructions: torch.Tensor, path: Path) -> None:
+    """Originals in the top row, their reconstructions below."""
+    both = torch.cat([originals.detach().float().cpu(), reconstructions.detach().float().cpu()])
+    save_grid(both, path, nrow=len(originals))

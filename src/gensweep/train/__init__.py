@@ -1,0 +1,1 @@
+"""The shared, model-agnostic training loop and the files it keeps."""

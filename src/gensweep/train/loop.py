@@ -1,0 +1,219 @@
+"""The one training loop every model shares.
+
+It owns epochs, the device, seeding, batching, progress, the validation pass, logging, sample grids and
+checkpoints; everything model-specific sits behind `GenerativeModel`.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from gensweep.data.tensors import ImageTensors
+from gensweep.models.base import GenerativeModel
+from gensweep.report.images import save_grid, save_reconstructions
+from gensweep.report.plots import plot_curves
+from gensweep.train import checkpoint
+from gensweep.train.files import write_json
+from gensweep.train.metrics_log import FILENAME as METRICS_FILE
+from gensweep.train.metrics_log import MetricsLog
+
+log = logging.getLogger("gensweep")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class Trainer:
+    """Trains `model` on `train` for `n_epochs`, validating on `val`, writing every artifact into `run_dir`."""
+
+    def __init__(
+        self,
+        model: GenerativeModel,
+        train: ImageTensors,
+        val: ImageTensors,
+        *,
+        run_dir: Path,
+        n_epochs: int,
+        batch_size: int,
+        seed: int,
+        identity: dict[str, Any],
+        trainer_cfg: DictConfig,
+    ) -> None:
+        self.model = model
+        self.device = model.device
+        self.train_data = self._place(train, val, trainer_cfg.data_on_device_max_fraction)
+        self.val_data = val.to(self.train_data.images.device)
+        self.run_dir = Path(run_dir)
+        self.n_epochs = n_epochs
+        self.batch_size = batch_size
+        self.seed = seed
+        self.identity = identity
+        self.cfg = trainer_cfg
+        self.columns = ["epoch", "step", "seconds"]
+        self.columns += [f"train_{k}" for k in model.train_metrics] + [f"val_{k}" for k in model.val_metrics]
+        self.columns += list(model.estimate_names)
+        self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
+        z, labels, self.sample_nrow = model.sample_inputs(torch.Generator().manual_seed(seed))
+        self.sample_z = z.to(self.device)
+        self.sample_labels = None if labels is None else labels.to(self.device)
+
+    def _place(self, train: ImageTensors, val: ImageTensors, max_fraction: float) -> ImageTensors:
+        """Move the uint8 dataset to the training device when it fits comfortably; else batches travel."""
+        if self.device.type != "cuda":
+            return train
+        free, _ = torch.cuda.mem_get_info(self.device)
+        if train.nbytes + val.nbytes <= max_fraction * free:
+            return train.to(self.device)
+        log.info("dataset (%.1f GB) kept in host memory: more than %.0f%% of free GPU memory", train.nbytes / 1e9, 100 * max_fraction)
+        return train
+
+    # --- one epoch ----------------------------------------------------------------------------------------
+    def _train_epoch(self, epoch: int, step: int) -> tuple[dict[str, float], int]:
+        model = self.model
+        model.set_train(True)
+        sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = defaultdict(int)
+        bar = tqdm(
+            total=self.train_data.n_batches(self.batch_size, drop_last=True),
+            desc=f"epoch {epoch}/{self.n_epochs}",
+            disable=None if self.cfg.progress is None else not self.cfg.progress,
+            leave=False,
+            dynamic_ncols=True,
+        )
+        last_refresh = time.monotonic()
+        for images, labels in self.train_data.batches(self.batch_size, self.order, drop_last=True):
+            out = model.train_step(model.to_input(images), labels)
+            for k, v in out.items():
+                sums[k] = sums[k] + v if k in sums else v.clone()
+                counts[k] += 1
+            step += 1
+            bar.update()
+            if not bar.disable and time.monotonic() - last_refresh > 0.5:
+                bar.set_postfix({k: f"{(sums[k] / counts[k]).item():.4g}" for k in sums}, refresh=False)
+                last_refresh = time.monotonic()
+        bar.close()
+        return {k: (sums[k] / counts[k]).item() for k in sums}, step
+
+    @torch.no_grad()
+    def _validate(self, epoch: int) -> dict[str, float]:
+        """Average held-out metrics over the first `eval_batches` validation batches.
+
+        Runs in a forked RNG seeded by (seed, epoch): evaluation noise is reproducible and does not shift the
+        training random stream, so a resumed run sees the same numbers as an uninterrupted one.
+        """
+        model = self.model
+        model.set_train(False)
+        sums: dict[str, float] = defaultdict(float)
+        seen = 0
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.seed * 100_003 + epoch)
+            for i, (images, labels) in enumerate(self.val_data.batches(self.batch_size)):
+                if self.cfg.eval_batches is not None and i >= self.cfg.eval_batches:
+                    break
+                out = model.evaluate(model.to_input(images), labels)
+                for k, v in out.items():
+                    sums[k] += float(v) * len(images)
+                seen += len(images)
+        return {k: v / seen for k, v in sums.items()}
+
+    # --- artifacts ----------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _save_samples(self, epoch: int) -> None:
+        self.model.set_train(False)
+        images = self.model.sample(self.sample_z, self.sample_labels)
+        save_grid(images, self.run_dir / "samples" / f"epoch_{epoch:03d}.png", nrow=self.sample_nrow)
+
+    @torch.no_grad()
+    def _save_reconstructions(self) -> None:
+        self.model.set_train(False)
+        originals = self.model.to_input(self.val_data.images[:8])
+        recon = self.model.reconstruct(originals)
+        if recon is not None:
+            save_reconstructions(self.model.to_unit(originals), recon, self.run_dir / "reconstructions.png")
+
+    def _checkpoint(self, epoch: int, step: int, seconds: float) -> None:
+        checkpoint.save(
+            self.run_dir / checkpoint.FILENAME,
+            {
+                "epoch": epoch,
+                "step": step,
+                "seconds": seconds,
+                "identity": self.identity,
+                "model": self.model.state_dict(),
+                "order": self.order.get_state(),
+                "rng": checkpoint.rng_state(),
+            },
+        )
+
+    def _restore(self) -> tuple[int, int, float]:
+        path = self.run_dir / checkpoint.FILENAME
+        state = checkpoint.load(path)
+        if state.get("identity") != self.identity:
+            theirs = " ".join(f"{k}={v}" for k, v in sorted(state.get("identity", {}).items()))
+            ours = " ".join(f"{k}={v}" for k, v in sorted(self.identity.items()))
+            raise checkpoint.CheckpointError(
+                f"{path} belongs to a different run ({theirs}) than this one ({ours}); resume with the same "
+                "settings, or start a fresh run without resume=..."
+            )
+        self.model.load_state_dict(state["model"])
+        self.order.set_state(state["order"])
+        checkpoint.set_rng_state(state["rng"])
+        log.info("resumed from %s at epoch %d (step %d)", path, state["epoch"], state["step"])
+        return int(state["epoch"]), int(state["step"]), float(state["seconds"])
+
+    def _summary(self, status: str, rows: list[dict[str, float]], wall: float, seconds: float, step: int) -> dict[str, Any]:
+        final = {k: v for k, v in rows[-1].items() if not (isinstance(v, float) and math.isnan(v))} if rows else {}
+        return {
+            "status": status,
+            **self.identity,
+            "device": str(self.device),
+            "epochs_completed": int(final.get("epoch", 0)),
+            "n_epochs": self.n_epochs,
+            "steps": step,
+            "train_seconds": round(seconds, 3),
+            "wall_seconds": round(wall, 3),
+            "final": final,
+        }
+
+    # --- the loop -----------------------------------------------------------------------------------------
+    def fit(self, resume: bool) -> dict[str, Any]:
+        start = time.perf_counter()
+        epoch, step, seconds = self._restore() if resume else (0, 0, 0.0)
+        metrics = MetricsLog(self.run_dir / METRICS_FILE, self.columns, resume_epoch=epoch)
+        write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, 0.0, seconds, step))
+        for epoch in range(epoch + 1, self.n_epochs + 1):
+            t0 = time.perf_counter()
+            train, step = self._train_epoch(epoch, step)
+            val = self._validate(epoch)
+            seconds += time.perf_counter() - t0
+            row: dict[str, float] = {"epoch": epoch, "step": step, "seconds": round(seconds, 3)}
+            row.update({f"train_{k}": v for k, v in train.items()})
+            row.update({f"val_{k}": v for k, v in val.items()})
+            row.update(self.model.estimates(val))
+            if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
+                self._save_samples(epoch)
+            metrics.append(row)
+            self._checkpoint(epoch, step, seconds)
+            log.info(
+                "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
+                "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
+            )
+        plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
+        self._save_reconstructions()
+        summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)
+        write_json(self.run_dir / "summary.json", summary)
+        return summary

@@ -1,0 +1,45 @@
+"""Shared helpers: compose gensweep's real config in-process, or run the real CLI in a subprocess."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import DictConfig
+
+from gensweep.cli import train
+
+# Fast settings for smoke runs: a 128-image subset of the bundled digits, progress bars off.
+SMOKE = ["dataset.subset=128", "batch_size=32", "trainer.progress=false"]
+
+
+def make_cfg(overrides: list[str]) -> DictConfig:
+    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+def train_run(run_dir: Path, overrides: list[str], resume: bool = False) -> dict:
+    cfg = make_cfg(overrides + (["resume=true"] if resume else []))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return train(cfg, run_dir)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
+    return subprocess.run(
+        [sys.executable, "-m", "gensweep", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture
+def cfg_factory():
+    return make_cfg

@@ -1,0 +1,37 @@
+"""The real command line: single runs land in outputs/runs, sweeps in outputs/multirun, resume=true continues."""
+from __future__ import annotations
+
+from conftest import SMOKE, read_csv, run_cli
+
+
+def test_multirun_makes_one_folder_per_job(tmp_path):
+    proc = run_cli(["model=wgan", "z_dim=50,100", "n_layers=2,3", "n_epochs=1", *SMOKE, "-m"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    assert jobs == ["0", "1", "2", "3"]
+    seen = set()
+    for job in jobs:
+        rows = read_csv(sweep / job / "metrics.csv")
+        assert len(rows) == 1 and "emd" in rows[0]
+        overrides = (sweep / job / ".hydra" / "overrides.yaml").read_text()
+        seen.add(tuple(k for k in ("z_dim=50", "z_dim=100", "n_layers=2", "n_layers=3") if k in overrides))
+    assert len(seen) == 4
+
+
+def test_single_run_then_resume_true_continues_it(tmp_path):
+    first = run_cli(["model=cae", "n_epochs=1", *SMOKE], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
+    second = run_cli(["model=cae", "n_epochs=2", "resume=true", *SMOKE], cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert list((tmp_path / "outputs" / "runs").glob("*/*")) == [run]
+    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
+    assert "resumed from" in second.stdout
+
+
+def test_cfg_job_prints_resolved_config(tmp_path):
+    proc = run_cli(["model=wgan", "z_dim=64", "--cfg", "job"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "z_dim: 64" in proc.stdout and "clip: 0.01" in proc.stdout and "n_critic: 5" in proc.stdout
+    assert not (tmp_path / "outputs").exists()

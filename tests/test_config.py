@@ -1,0 +1,87 @@
+"""Invalid values stop before training with one line naming the key, the value and what is allowed."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from conftest import make_cfg, run_cli
+from gensweep.config import ConfigError, validate
+
+BAD = [
+    ("z_dim=0", "z_dim=0", "positive integer"),
+    ("z_dim=-3", "z_dim=-3", "positive integer"),
+    ("z_dim=abc", "z_dim='abc'", "positive integer"),
+    ("width=0", "width=0", "positive integer"),
+    ("width=1.5", "width=1.5", "positive integer"),
+    ("batch_size=0", "batch_size=0", "positive integer"),
+    ("batch_size=-1", "batch_size=-1", "positive integer"),
+    ("n_epochs=0", "n_epochs=0", "positive integer"),
+    ("lr=0", "lr=0", "positive number"),
+    ("lr=fast", "lr='fast'", "positive number"),
+    ("n_layers=0", "n_layers=0", "positive integer"),
+    ("n_layers=4", "n_layers=4 is too deep for 16x16", "at most n_layers=3"),
+    ("device=tpu", "device='tpu'", "auto, cpu, cuda or cuda:N"),
+]
+
+
+@pytest.mark.parametrize("override,names,allowed", BAD)
+def test_invalid_value_is_named(override, names, allowed):
+    with pytest.raises(ConfigError) as err:
+        validate(make_cfg([override]))
+    message = str(err.value)
+    assert names in message and allowed in message
+    assert "\n" not in message
+
+
+def test_depth_limit_depends_on_image_size():
+    assert validate(make_cfg(["model=dcgan", "dataset.image_size=64", "n_layers=5"]))["n_layers"] == 5
+    assert validate(make_cfg(["model=dcgan", "dataset.image_size=64"]))["n_layers"] == 4  # auto
+    with pytest.raises(ConfigError, match="n_layers=6 is too deep for 64x64"):
+        validate(make_cfg(["model=dcgan", "dataset.image_size=64", "n_layers=6"]))
+    # The MLP GAN has no resolution limit on its hidden layers.
+    assert validate(make_cfg(["model=gan", "n_layers=6"]))["n_layers"] == 6
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_cuda_without_gpu_is_refused():
+    with pytest.raises(ConfigError, match="device=cuda is unavailable.*device=cpu"):
+        validate(make_cfg(["device=cuda"]))
+
+
+def test_literature_defaults():
+    gan = make_cfg(["model=gan"])
+    assert gan.lr == 2e-4 and list(gan.model.betas) == [0.5, 0.999] and gan.model.d_steps == 1
+    wgan = make_cfg(["model=wgan"])
+    assert wgan.lr == 5e-5 and wgan.model.clip == 0.01 and wgan.model.n_critic == 5
+    gp = make_cfg(["model=wgan_gp"])
+    assert gp.lr == 1e-4 and list(gp.model.betas) == [0.5, 0.9] and gp.model.penalty == 10 and gp.model.n_critic == 5
+    assert make_cfg(["model=dcgan"]).lr == 2e-4
+    assert make_cfg(["model=vae"]).lr == 1e-3 and make_cfg(["model=cae"]).lr == 1e-3
+    # The command line wins over a model file's defaults.
+    assert make_cfg(["model=gan", "lr=0.01", "z_dim=7"]).lr == 0.01
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["z_dim=0"], "z_dim=0 is invalid: must be a positive integer"),
+        (["n_layers=9"], "n_layers=9 is too deep for 16x16 images"),
+        (["batch_size=5000"], "batch_size=5000 is larger than the training set"),
+    ],
+)
+def test_cli_prints_one_line_and_exits_nonzero(tmp_path, args, expected):
+    proc = run_cli([*args, "n_epochs=1"], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    errors = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert errors == [errors[0]] and expected in errors[0], proc.stderr
+    assert not list(tmp_path.rglob("checkpoint.pt")) and not list(tmp_path.rglob("metrics.csv"))
+
+
+def test_cli_unknown_model_lists_the_choices(tmp_path):
+    proc = run_cli(["model=transformer"], cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "model/transformer" in proc.stderr
+    for name in ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan"):
+        assert f"\t{name}\n" in proc.stderr

@@ -1,0 +1,56 @@
+"""Every network works at every image size the datasets use, and n_layers / width act as documented."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gensweep.models.nets import (
+    ConvDecoder,
+    ConvEncoder,
+    MLPDecoder,
+    MLPEncoder,
+    auto_conv_layers,
+    max_conv_layers,
+    stage_channels,
+)
+
+SHAPES = [(1, 16, 16), (1, 28, 28), (3, 32, 32), (3, 64, 64), (2, 28, 28)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("depth", ["auto", "max", 1])
+@pytest.mark.parametrize("n_classes", [0, 10])
+def test_conv_networks_fit_every_image_size(shape, depth, n_classes):
+    size = shape[1]
+    n_layers = {"auto": auto_conv_layers(size, size), "max": max_conv_layers(size, size)}.get(depth, depth)
+    z = torch.randn(3, 8)
+    labels = torch.tensor([0, 1, 9]) if n_classes else None
+    gen = ConvDecoder(shape, 8, n_layers, 4, out_activation="tanh", n_classes=n_classes)
+    out = gen(z, labels)
+    assert out.shape == (3, *shape)
+    assert out.abs().max() <= 1.0
+    disc = ConvEncoder(shape, 1, n_layers, 4, n_classes=n_classes)
+    assert disc(out, labels).shape == (3, 1)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_mlp_networks_fit_every_image_size(shape):
+    gen = MLPDecoder(shape, 5, 2, 16, out_activation="sigmoid")
+    x = gen(torch.randn(4, 5))
+    assert x.shape == (4, *shape) and 0 <= x.min() and x.max() <= 1
+    assert MLPEncoder(shape, 1, 2, 16)(x).shape == (4, 1)
+
+
+def test_depth_limits_follow_image_size():
+    assert [max_conv_layers(s, s) for s in (16, 28, 32, 64)] == [3, 3, 4, 5]
+    assert [auto_conv_layers(s, s) for s in (16, 28, 32, 64)] == [2, 2, 3, 4]
+
+
+def test_width_and_depth_set_channels_and_layers():
+    assert stage_channels(32, 5) == [32, 64, 128, 256, 256]  # doubling, capped at 8 * width
+    enc = ConvEncoder((1, 32, 32), 1, 3, 16)
+    convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [16, 32, 64]
+    mlp = MLPEncoder((1, 16, 16), 1, 4, 48)
+    linears = [m for m in mlp.modules() if isinstance(m, torch.nn.Linear)]
+    assert [l.out_features for l in linears] == [48, 48, 48, 48, 1]

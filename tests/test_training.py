@@ -1,0 +1,87 @@
+"""Training behaves: losses fall, estimates stay in range, clipping holds, resume equals an uninterrupted run."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from conftest import SMOKE, make_cfg, read_csv, train_run
+from gensweep.cli import build_model
+from gensweep.config import validate
+from gensweep.models.gan import GAN
+
+
+def test_vae_loss_falls_on_digits(tmp_path):
+    train_run(tmp_path, ["model=vae", "n_epochs=5", "trainer.progress=false"])
+    rows = read_csv(tmp_path / "metrics.csv")
+    train = [float(r["train_loss"]) for r in rows]
+    val = [float(r["val_loss"]) for r in rows]
+    assert train[-1] < 0.85 * train[0] and val[-1] < 0.9 * val[0]
+    assert all(b < a for a, b in zip(train, train[1:]))
+    # nats per image on 16x16 digits: far below the 256 * log 2 = 177 of a pixelwise coin flip after 5 epochs
+    assert val[-1] < 177
+
+
+def test_gan_jsd_stays_in_range(tmp_path):
+    train_run(tmp_path, ["model=gan", "n_epochs=3", *SMOKE])
+    for row in read_csv(tmp_path / "metrics.csv"):
+        assert 0.0 <= float(row["jsd"]) <= math.log(2)
+
+
+def test_jsd_estimate_formula():
+    model = GAN.__new__(GAN)
+    assert model.estimates({"loss_d": 2 * math.log(2)}) == {"jsd": 0.0}  # D at chance: no divergence seen
+    assert model.estimates({"loss_d": 0.5})["jsd"] == pytest.approx(math.log(2) - 0.25)
+    assert model.estimates({"loss_d": 0.0})["jsd"] == pytest.approx(math.log(2))  # clamped at the maximum
+    assert model.estimates({"loss_d": 3.0})["jsd"] == 0.0  # clamped at zero
+
+
+def test_wgan_clipping_bounds_every_critic_weight():
+    cfg = make_cfg(["model=wgan", "model.clip=0.02", "lr=0.5", "device=cpu"])  # a huge lr pushes weights out
+    model = build_model(cfg, validate(cfg), (1, 16, 16), 10)
+    x = torch.rand(32, 1, 16, 16) * 2 - 1
+    for _ in range(6):
+        model.train_step(x, torch.zeros(32, dtype=torch.long))
+    params = torch.cat([p.detach().flatten() for p in model.nets["discriminator"].parameters()])
+    assert params.abs().max() <= 0.02 + 1e-7
+    assert params.abs().max() == pytest.approx(0.02)  # clipping was needed, not idle
+
+
+def test_wgan_emd_is_critic_gap(tmp_path):
+    train_run(tmp_path, ["model=wgan", "n_epochs=2", *SMOKE])
+    for row in read_csv(tmp_path / "metrics.csv"):
+        assert float(row["emd"]) == pytest.approx(-float(row["val_loss_d"]))
+
+
+def test_generator_updates_every_n_critic_steps():
+    cfg = make_cfg(["model=wgan_gp", "model.n_critic=3", "device=cpu"])
+    model = build_model(cfg, validate(cfg), (1, 16, 16), 10)
+    x = torch.rand(8, 1, 16, 16) * 2 - 1
+    keys = [set(model.train_step(x, torch.zeros(8, dtype=torch.long))) for _ in range(6)]
+    assert [("loss_g" in k) for k in keys] == [False, False, True, False, False, True]
+
+
+@pytest.mark.parametrize("model", ["vae", "wgan", "cae"])
+def test_resume_equals_uninterrupted(tmp_path, model):
+    args = [f"model={model}", *SMOKE]
+    train_run(tmp_path / "full", args + ["n_epochs=4"])
+    train_run(tmp_path / "split", args + ["n_epochs=2"])
+    train_run(tmp_path / "split", args + ["n_epochs=4"], resume=True)
+    full = read_csv(tmp_path / "full" / "metrics.csv")
+    split = read_csv(tmp_path / "split" / "metrics.csv")
+    assert len(full) == len(split) == 4
+    for a, b in zip(full, split):
+        a.pop("seconds"), b.pop("seconds")
+        assert a == b
+    assert (tmp_path / "split" / "samples" / "epoch_004.png").read_bytes() == (
+        tmp_path / "full" / "samples" / "epoch_004.png"
+    ).read_bytes()
+
+
+def test_resume_refuses_other_settings(tmp_path):
+    from gensweep.train.checkpoint import CheckpointError
+
+    train_run(tmp_path, ["model=vae", "n_epochs=1", *SMOKE])
+    with pytest.raises(CheckpointError, match="different run.*z_dim=20.*z_dim=8"):
+        train_run(tmp_path, ["model=vae", "n_epochs=2", "z_dim=8", *SMOKE], resume=True)
