@@ -1,6 +1,8 @@
 """The real command line: single runs land in outputs/runs, sweeps in outputs/multirun, resume=true continues."""
 from __future__ import annotations
 
+import json
+
 from conftest import SMOKE, read_csv, run_cli
 
 
@@ -35,3 +37,20 @@ def test_cfg_job_prints_resolved_config(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "z_dim: 64" in proc.stdout and "clip: 0.01" in proc.stdout and "n_critic: 5" in proc.stdout
     assert not (tmp_path / "outputs").exists()
+
+
+def test_resume_without_a_checkpoint_is_one_line(tmp_path):
+    proc = run_cli(["resume=true", "n_epochs=1"], cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "resume=true: no run folder under outputs/runs/ has a checkpoint.pt" in proc.stderr
+
+
+def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
+    proc = run_cli(["model=cae", "batch_size=32,4096", "n_epochs=1", "dataset.subset=128", "-m"], cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "1 run(s) of the sweep failed" in proc.stderr
+    (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
+    assert json.loads((sweep / "0" / "summary.json").read_text())["status"] == "completed"
+    failed = json.loads((sweep / "1" / "summary.json").read_text())
+    assert failed["status"] == "failed" and "batch_size=4096" in failed["error"]
+    assert not (sweep / "1" / "checkpoint.pt").exists()

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from gensweep.config import ConfigError, validate
 from gensweep.data import build_datasets
 from gensweep.models.base import GenerativeModel
-from gensweep.paths import CHECKPOINT, register_resolvers
+from gensweep.paths import CHECKPOINT, RUNS, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
 from gensweep.train.loop import Trainer, seed_everything
@@ -45,11 +45,12 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     asked to resume a folder without one is an error.
     """
     values = validate(cfg)
-    resume = cfg.resume not in (False, None, "false")
-    if resume and not (run_dir / CHECKPOINT).exists():
-        if not multirun:
-            raise ConfigError(f"resume={cfg.resume}: {run_dir} has no {CHECKPOINT} to continue from; start without resume")
-        resume = False
+    mode = resume_mode(cfg.resume)
+    resume = mode != "off" and (run_dir / CHECKPOINT).exists()
+    if mode != "off" and not resume and not multirun:  # a sweep job that never ran simply starts
+        asked = "true" if mode == "latest" else cfg.resume
+        where = f"no run folder under {RUNS}/ has a" if mode == "latest" else f"{cfg.resume} has no"
+        raise ConfigError(f"resume={asked}: {where} {CHECKPOINT} to continue from; start without resume")
     seed_everything(cfg.seed)
     train_set, val_set = build_datasets(cfg.dataset)
     if values["batch_size"] > len(train_set):

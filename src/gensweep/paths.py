@@ -1,4 +1,8 @@
-"""Where run folders go, and which one `resume=true` continues (Hydra resolvers for hydra.run/sweep.dir)."""
+"""Where run folders go, and which one `resume` continues (Hydra resolvers for hydra.run/sweep.dir).
+
+The resolvers never fail: when nothing fits they give a fresh folder, and the job itself then refuses to
+"resume" it with a one-line message (an exception here would surface as a Hydra traceback).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,40 +10,43 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+RUNS = "outputs/runs"
+SWEEPS = "outputs/multirun"
 CHECKPOINT = "checkpoint.pt"
 
 
-def _wants_resume(resume: Any) -> bool:
-    return resume is True or str(resume).lower() == "true"
+def resume_mode(resume: Any) -> str:
+    """'off', 'latest' (resume=true) or 'path' (resume=<folder>)."""
+    text = str(resume).lower()
+    if resume is None or resume is False or text in ("false", "none", "null"):
+        return "off"
+    return "latest" if resume is True or text == "true" else "path"
 
 
-def _latest(base: Path, pattern: str) -> Path | None:
-    found = sorted(base.glob(pattern))
-    return found[-1].parent if found else None
+def run_dir(resume: Any, stamp: str) -> str:
+    """RUNS/stamp, or the folder to continue: the newest run with a checkpoint, or the given path."""
+    mode = resume_mode(resume)
+    if mode == "latest":
+        found = sorted(Path(RUNS).glob(f"*/*/{CHECKPOINT}"))
+        if found:
+            return str(found[-1].parent)
+    elif mode == "path":
+        path = Path(str(resume)).expanduser()
+        if (path / CHECKPOINT).is_file():
+            return str(path)
+    return f"{RUNS}/{stamp}"
 
 
-def run_dir(resume: Any, base: str, stamp: str) -> str:
-    """A new `base/stamp` folder, the newest run under `base` with a checkpoint (resume=true), or a path."""
-    if resume in (None, False) or str(resume).lower() == "false":
-        return f"{base}/{stamp}"
-    if _wants_resume(resume):
-        latest = _latest(Path(base), f"*/*/{CHECKPOINT}")
-        if latest is None:
-            raise ValueError(f"resume=true: no run folder with a {CHECKPOINT} under {base}/; start a fresh run without resume")
-        return str(latest)
-    return str(Path(str(resume)).expanduser())
-
-
-def sweep_dir(resume: Any, base: str, stamp: str) -> str:
-    """A new `base/stamp` sweep folder, or with resume=true the newest sweep under `base` (its jobs resume)."""
-    if _wants_resume(resume):
-        latest = sorted(p for p in Path(base).glob("*/*") if p.is_dir())
-        if not latest:
-            raise ValueError(f"resume=true: no sweep folder under {base}/; start the sweep without resume")
-        return str(latest[-1])
-    if resume in (None, False) or str(resume).lower() == "false":
-        return f"{base}/{stamp}"
-    return str(Path(str(resume)).expanduser())
+def sweep_dir(resume: Any, stamp: str) -> str:
+    """SWEEPS/stamp, or the sweep to continue: the newest one (resume=true) or the given path."""
+    mode = resume_mode(resume)
+    if mode == "latest":
+        found = sorted(p for p in Path(SWEEPS).glob("*/*") if p.is_dir())
+        if found:
+            return str(found[-1])
+    elif mode == "path" and Path(str(resume)).expanduser().is_dir():
+        return str(Path(str(resume)).expanduser())
+    return f"{SWEEPS}/{stamp}"
 
 
 def register_resolvers() -> None:

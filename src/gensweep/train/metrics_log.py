@@ -53,5 +53,7 @@ def _format(value: float | int | None) -> str:
     return repr(float(value))
 
 
-def _number(text: str) -> float:
-    return float(text) if text not in ("", None) else math.nan
+def _number(text: str) -> float | int:
+    if text in ("", None):
+        return math.nan
+    return int(text) if text.isdigit() else float(text)
