@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from gensweep.config import ConfigError, validate
 from gensweep.data import build_datasets
+from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
 from gensweep.paths import CHECKPOINT, RUNS, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
@@ -84,7 +85,7 @@ def _job(cfg: DictConfig) -> float | None:
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         summary = train(cfg, run_dir, multirun)
-    except (ConfigError, CheckpointError) as err:
+    except (ConfigError, CheckpointError, DatasetError) as err:
         if not multirun:
             print(f"gensweep: error: {err}", file=sys.stderr)
             sys.exit(2)

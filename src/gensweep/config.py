@@ -48,17 +48,12 @@ def resolve_device(spec: Any) -> torch.device:
     return torch.device("cuda", index)
 
 
-def model_arch(cfg: DictConfig) -> str:
-    """'conv' or 'mlp': the model file's `arch` key, else the model class's fixed architecture."""
+def model_class(cfg: DictConfig) -> type:
     target = cfg.model.get("_target_")
     try:
-        cls = get_class(target)
+        return get_class(target)
     except (ImportError, ValueError) as err:
         raise ConfigError(f"model._target_={target!r} cannot be imported: {err}") from err
-    arch = cfg.model.get("arch", getattr(cls, "arch", "conv"))
-    if arch not in ARCHS:
-        raise ConfigError(f"model.arch={arch!r} is invalid: use one of {', '.join(ARCHS)}")
-    return arch
 
 
 def validate(cfg: DictConfig) -> dict[str, Any]:
@@ -77,7 +72,15 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     lr = _positive_float("lr", cfg.lr, "2e-4")
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
         raise ConfigError(f"seed={cfg.seed!r} is invalid: must be a non-negative integer (e.g. seed=0)")
-    arch = model_arch(cfg)
+    cls = model_class(cfg)
+    if getattr(cls, "conditional", False) and int(data.get("n_classes") or 0) < 2:
+        raise ConfigError(
+            f"model={cls.name} needs class labels and dataset={data.name} has n_classes={data.get('n_classes')}: "
+            "pick a labelled dataset (CelebA: dataset.label_attribute=Smiling dataset.n_classes=2)"
+        )
+    arch = cfg.model.get("arch", getattr(cls, "arch", "conv"))
+    if arch not in ARCHS:
+        raise ConfigError(f"model.arch={arch!r} is invalid: use one of {', '.join(ARCHS)}")
     n_layers = cfg.n_layers
     if arch == "conv":
         deepest = max_conv_layers(size, size)

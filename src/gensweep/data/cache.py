@@ -1,0 +1,72 @@
+"""Decode once: a converted split is saved as one uint8 tensor file under the dataset root.
+
+The file is keyed by set, split, size and channels, so a changed key makes a new file. It is written
+atomically after a successful conversion, so an interrupted or failed conversion leaves nothing behind.
+"""
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from gensweep.data.convert import fit_images
+from gensweep.data.errors import DatasetError
+from gensweep.data.tensors import ImageTensors
+from gensweep.train.files import atomic_write
+
+log = logging.getLogger("gensweep")
+FOLDER = "gensweep-cache"
+VERSION = 1
+
+
+def cache_path(cfg: DictConfig, split: str) -> Path:
+    """<cache_dir or root/gensweep-cache>/<set>-<split>-<size>px-<channels>ch-v<format>.pt"""
+    folder = Path(str(cfg.cache_dir)).expanduser() if cfg.get("cache_dir") else dataset_root(cfg) / FOLDER
+    return folder / f"{cfg.name}-{split}-{int(cfg.image_size)}px-{int(cfg.channels)}ch-v{VERSION}.pt"
+
+
+def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
+    """Load `path` if it holds a finished conversion, else run `build` and save its result there."""
+    if path.is_file():
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            return ImageTensors(state["images"], state["labels"])
+        except (OSError, EOFError, RuntimeError, KeyError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+            log.warning("cache %s is unreadable (%s): converting the dataset again", path, err)
+    start = time.perf_counter()
+    data = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda f: torch.save({"images": data.images, "labels": data.labels}, f))
+    except OSError as err:
+        raise DatasetError(
+            f"cannot write the dataset cache {path} ({err.strerror or err}); make that folder writable or set "
+            "dataset.cache_dir=<a writable folder>"
+        ) from err
+    log.info("converted %d images once into %s (%.1fs); later runs load that file", len(data), path, time.perf_counter() - start)
+    return data
+
+
+def dataset_root(cfg: DictConfig) -> Path:
+    """The absolute dataset folder (absolute, so every message names an unambiguous path)."""
+    root = Path(str(cfg.root)).expanduser().absolute()
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"dataset.root={cfg.root} is a file, not a folder: point dataset.root at a folder")
+    return root
+
+
+def converted(cfg: DictConfig, split: str, read: Callable[[], ImageTensors]) -> ImageTensors:
+    """The cached split at the configured size and channels; `read` returns it decoded, at any size."""
+    size, channels = int(cfg.image_size), int(cfg.channels)
+
+    def build() -> ImageTensors:
+        raw = read()
+        return ImageTensors(fit_images(raw.images, size, channels), raw.labels)
+
+    return cached(cache_path(cfg, split), build)

@@ -1,0 +1,58 @@
+"""CIFAR-10: torchvision's download; its python pickle batches read directly; official test batch.
+
+torchvision layout: <root>/cifar-10-batches-py/{data_batch_1..5, test_batch, batches.meta}.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision.datasets as tvd
+from omegaconf import DictConfig
+
+from gensweep.data.cache import converted, dataset_root
+from gensweep.data.checksums import warn_if_modified
+from gensweep.data.fetch import check_val_split, corrupt, ensure_files
+from gensweep.data.tensors import ImageTensors
+
+CLS = tvd.CIFAR10
+
+
+def _read_batch(path: Path) -> tuple[np.ndarray, list[int]]:
+    try:
+        with open(path, "rb") as f:
+            entry = pickle.load(f, encoding="latin1")
+        data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = list(entry["labels"])
+    except (OSError, EOFError, ValueError, KeyError, TypeError, pickle.UnpicklingError) as err:
+        raise corrupt(path, err) from err
+    if len(data) != len(labels):
+        raise corrupt(path, ValueError(f"{len(data)} images but {len(labels)} labels"))
+    return data, labels
+
+
+def _read(root: Path, split: str, download: bool) -> ImageTensors:
+    folder = root / CLS.base_folder
+    files = CLS.train_list if split == "train" else CLS.test_list
+    every = [name for name, _ in CLS.train_list + CLS.test_list] + [CLS.meta["filename"]]
+    ensure_files(
+        "CIFAR-10", root, lambda: all((folder / name).is_file() for name, _ in files), download,
+        lambda: CLS(str(root), train=split == "train", download=True),
+        "\n".join(f"  {folder}/{name}" for name in every),
+    )
+    images, labels = [], []
+    for name, md5 in files:
+        warn_if_modified(folder / name, md5)
+        data, lab = _read_batch(folder / name)
+        images.append(torch.from_numpy(data))
+        labels += lab
+    return ImageTensors(torch.cat(images), torch.tensor(labels, dtype=torch.int64))
+
+
+def load(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
+    root, download = dataset_root(cfg), bool(cfg.download)
+    check_val_split(cfg, ("test",), "CIFAR-10")
+    train = converted(cfg, "train", lambda: _read(root, "train", download))
+    return train, converted(cfg, "test", lambda: _read(root, "test", download))
