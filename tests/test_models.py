@@ -49,6 +49,9 @@ def test_model_trains_two_epochs_with_artifacts(tmp_path, model):
     assert (tmp_path / "reconstructions.png").exists() == (model in ("vae", "cae"))
     if model in ("vae", "cae"):
         assert Image.open(tmp_path / "reconstructions.png").size == (grid_side(8), grid_side(2))
+    assert Image.open(tmp_path / "interpolation.png").size == (grid_side(10), grid_side(2))
+    gif = Image.open(tmp_path / "interpolation.gif")
+    assert gif.n_frames == 18  # 10 steps there, 8 back
     curves = Image.open(tmp_path / "curves.png")
     assert curves.size[0] > 400 and curves.size[1] > 200
 

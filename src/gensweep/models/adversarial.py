@@ -95,7 +95,7 @@ class Adversarial(GenerativeModel):
         d_fake = d(g(self._noise(x.shape[0]), labels), labels)
         return {"loss_d": self.d_loss(d(x, labels), d_fake), "loss_g": self.g_loss(d_fake)}
 
-    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.to_unit(self.nets["generator"](z, labels))
 
     def extra_state(self) -> dict[str, Any]:

@@ -26,11 +26,8 @@ class ConvAutoencoder(GenerativeModel):
         """The latent code used for reconstructions and interpolations (the mean for a VAE)."""
         return self.nets["encoder"](x)[:, : self.z_dim]
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return torch.sigmoid(self.nets["decoder"](z))
-
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
 
     def step(self, loss: torch.Tensor) -> None:
         opt = self.optims["adam"]

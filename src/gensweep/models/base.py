@@ -86,13 +86,22 @@ class GenerativeModel:
             return torch.randn(len(labels), self.z_dim, generator=generator), labels, 8
         return torch.randn(64, self.z_dim, generator=generator), None, 8
 
-    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Decode latents into [0, 1] images."""
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Latent codes as the model's own decoder/generator reads them -> [0, 1] images."""
         raise NotImplementedError
+
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Standard-normal noise -> [0, 1] samples (the generator's or the VAE prior's)."""
+        return self.decode(z, labels)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor | None:
+        """Latent codes of model-range images (the mean for a VAE), or None for models without an encoder."""
+        return None
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor | None:
         """[0, 1] reconstructions of model-range images, or None for models without an encoder."""
-        return None
+        z = self.encode(x)
+        return None if z is None else self.decode(z)
 
     # --- checkpoints ------------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:

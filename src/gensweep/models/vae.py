@@ -34,6 +34,3 @@ class VAE(ConvAutoencoder):
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.losses(x)
-
-    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.decode(z)

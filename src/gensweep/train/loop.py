@@ -21,6 +21,7 @@ from tqdm import tqdm
 from gensweep.data.tensors import ImageTensors
 from gensweep.models.base import GenerativeModel
 from gensweep.report.images import save_grid, save_reconstructions
+from gensweep.report.interpolation import interpolate, save_interpolation
 from gensweep.report.plots import plot_curves
 from gensweep.train import checkpoint
 from gensweep.train.files import write_json
@@ -138,12 +139,15 @@ class Trainer:
         save_grid(images, self.run_dir / "samples" / f"epoch_{epoch:03d}.png", nrow=self.sample_nrow)
 
     @torch.no_grad()
-    def _save_reconstructions(self) -> None:
+    def _save_final_images(self) -> None:
+        """reconstructions.png (models with an encoder) and the latent-vs-pixel interpolation."""
         self.model.set_train(False)
         originals = self.model.to_input(self.val_data.images[:8])
         recon = self.model.reconstruct(originals)
         if recon is not None:
             save_reconstructions(self.model.to_unit(originals), recon, self.run_dir / "reconstructions.png")
+        rows = interpolate(self.model, originals[:2], self.val_data.labels[:2], torch.Generator().manual_seed(self.seed))
+        save_interpolation(*rows, self.run_dir)
 
     def _checkpoint(self, epoch: int, step: int, seconds: float) -> None:
         checkpoint.save(
@@ -213,7 +217,7 @@ class Trainer:
                 "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
             )
         plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
-        self._save_reconstructions()
+        self._save_final_images()
         summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)
         write_json(self.run_dir / "summary.json", summary)
         return summary

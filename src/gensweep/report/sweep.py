@@ -1,0 +1,183 @@
+"""The comparison report of a sweep: runs.csv, README.md, overlaid curves and the runs' last sample grids.
+
+Written by a Hydra callback when a multirun ends, or later with `python -m gensweep.report <sweep folder>`.
+Every job folder is listed, whatever its status: failed, diverged or unfinished runs are not dropped.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import yaml  # noqa: E402
+from hydra.utils import get_class  # noqa: E402
+
+from gensweep.train.metrics_log import read_rows  # noqa: E402
+
+# Final values copied from each run's summary into runs.csv, when the run has them.
+FINAL_COLUMNS = ("train_loss", "val_loss", "train_loss_d", "train_loss_g", "val_loss_d", "val_loss_g", "jsd", "emd",
+                 "fid", "kid", "inception_score", "classes_covered")
+
+
+@dataclass
+class Run:
+    folder: Path
+    overrides: dict[str, str]
+    summary: dict = field(default_factory=dict)
+    rows: list[dict[str, str]] = field(default_factory=list)
+    model_target: str | None = None
+
+    @property
+    def status(self) -> str:
+        return str(self.summary.get("status", "not started"))
+
+    @property
+    def last_samples(self) -> Path | None:
+        grids = sorted((self.folder / "samples").glob("epoch_*.png"))
+        return grids[-1] if grids else None
+
+
+def _read_yaml(path: Path):
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
+
+def collect(sweep: Path) -> list[Run]:
+    """Every job folder of the sweep (a folder with Hydra's .hydra/ record), in job order."""
+    runs = []
+    folders = [p for p in sweep.iterdir() if (p / ".hydra" / "overrides.yaml").is_file()]
+    for folder in sorted(folders, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)):
+        overrides = dict(o.split("=", 1) for o in (_read_yaml(folder / ".hydra" / "overrides.yaml") or []) if "=" in o)
+        summary_path = folder / "summary.json"
+        summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+        rows = read_rows(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else []
+        config = _read_yaml(folder / ".hydra" / "config.yaml") or {}
+        target = (config.get("model") or {}).get("_target_")
+        runs.append(Run(folder, overrides, summary, rows, target))
+    return runs
+
+
+def swept_keys(runs: list[Run]) -> list[str]:
+    """Override keys whose values differ between runs (what the sweep compares)."""
+    keys = sorted({k for r in runs for k in r.overrides})
+    varying = [k for k in keys if len({r.overrides.get(k) for r in runs}) > 1]
+    return [k for k in varying if k not in ("resume",)] or keys
+
+
+def label(run: Run, keys: list[str]) -> str:
+    return " ".join(f"{k}={run.overrides.get(k, '-')}" for k in keys) or run.folder.name
+
+
+def _final(run: Run, column: str) -> str:
+    value = run.summary.get("final", {}).get(column, run.summary.get(column))
+    if value is None:
+        return ""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text not in (None, "") else math.nan
+    except ValueError:
+        return math.nan
+
+
+def write_runs_csv(runs: list[Run], keys: list[str], path: Path) -> list[dict[str, str]]:
+    present = [c for c in FINAL_COLUMNS if any(_final(r, c) for r in runs)]
+    table = []
+    for r in runs:
+        row = {"job": r.folder.name, **{k: r.overrides.get(k, "") for k in keys}, "status": r.status,
+               "model": str(r.summary.get("model", r.overrides.get("model", ""))),
+               "epochs": str(r.summary.get("epochs_completed", "")),
+               **{c: _final(r, c) for c in present},
+               "train_seconds": str(r.summary.get("train_seconds", "")),
+               "error": str(r.summary.get("error", "")).splitlines()[0] if r.summary.get("error") else ""}
+        table.append(row)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(table[0]) if table else ["job"])
+        writer.writeheader()
+        writer.writerows(table)
+    return table
+
+
+def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
+    """One figure per model and curve panel, every run of that model overlaid, labelled by the swept keys."""
+    written = []
+    by_model: dict[str, list[Run]] = {}
+    for r in runs:
+        if r.rows and r.model_target:
+            by_model.setdefault(r.model_target, []).append(r)
+    for target, group in by_model.items():
+        cls = get_class(target)
+        for ylabel, columns in cls.curves:
+            fig, ax = plt.subplots(figsize=(7, 4.2))
+            for i, r in enumerate(group):
+                color = f"C{i % 10}"
+                for j, col in enumerate(columns):
+                    epochs = [_number(row.get("epoch")) for row in r.rows]
+                    ax.plot(epochs, [_number(row.get(col)) for row in r.rows], color=color,
+                            linestyle=("-", "--", ":")[j % 3], label=f"{label(r, keys)} {col}")
+            ax.set_xlabel("epoch")
+            ax.set_ylabel(ylabel)
+            ax.set_title(f"{cls.name}: {ylabel} for {', '.join(keys)}")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+            fig.tight_layout()
+            path = out / f"{cls.name}_{columns[0]}.png"
+            fig.savefig(path, dpi=100)
+            plt.close(fig)
+            written.append(path)
+    return written
+
+
+def plot_samples(runs: list[Run], keys: list[str], path: Path) -> bool:
+    """Each run's last sample grid side by side, titled by its swept keys and status."""
+    shown = [r for r in runs if r.last_samples]
+    if not shown:
+        return False
+    cols = min(4, len(shown))
+    nrows = math.ceil(len(shown) / cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.5 * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, r in zip(axes.flat, shown):
+        ax.imshow(mpimg.imread(r.last_samples), cmap="gray")
+        fid = _final(r, "fid")
+        ax.set_title(f"{label(r, keys)}\n{r.last_samples.stem}" + (f"  FID {fid}" if fid else ""), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def write_report(sweep: Path) -> Path:
+    """Write <sweep>/report/ and return its README path."""
+    sweep = Path(sweep)
+    runs = collect(sweep)
+    out = sweep / "report"
+    out.mkdir(exist_ok=True)
+    keys = swept_keys(runs)
+    table = write_runs_csv(runs, keys, out / "runs.csv")
+    plots = plot_comparisons(runs, keys, out)
+    has_samples = plot_samples(runs, keys, out / "samples.png")
+    failed = [r for r in runs if r.status != "completed"]
+    lines = [f"# Sweep report: {sweep}", "",
+             f"{len(runs)} runs, {len(runs) - len(failed)} completed, {len(failed)} not completed. Swept: "
+             f"{', '.join(keys) or 'nothing'}.", ""]
+    if table:
+        header = list(table[0])
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(row[h].replace("|", "/") for h in header) + " |" for row in table]
+        lines.append("")
+    for p in plots:
+        lines += [f"![{p.stem}]({p.name})", ""]
+    if has_samples:
+        lines += ["Last sample grid of each run:", "", "![samples](samples.png)", ""]
+    (out / "README.md").write_text("\n".join(lines))
+    return out / "README.md"

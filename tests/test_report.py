@@ -1,0 +1,39 @@
+"""The sweep report lists every run, failures included, and overlays the runs' curves."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from conftest import run_cli
+
+
+def test_report_after_a_sweep_with_a_failing_run(tmp_path):
+    proc = run_cli(["model=gan", "z_dim=4,8", "batch_size=32,4096", "n_epochs=2", "dataset.subset=64",
+                    "trainer.progress=false", "-m"], cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
+    report = sweep / "report"
+    with open(report / "runs.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["job"] for r in rows] == ["0", "1", "2", "3"]
+    assert [r["status"] for r in rows] == ["completed", "failed", "completed", "failed"]
+    assert {(r["z_dim"], r["batch_size"]) for r in rows} == {("4", "32"), ("4", "4096"), ("8", "32"), ("8", "4096")}
+    assert all(0 <= float(r["jsd"]) <= 0.7 for r in rows if r["status"] == "completed")
+    assert "larger than the training set" in rows[1]["error"]
+    readme = (report / "README.md").read_text()
+    assert "4 runs, 2 completed, 2 not completed" in readme and readme.count("| failed |") == 2
+    jsd_plot = Image.open(report / "gan_jsd.png")
+    assert jsd_plot.size[0] > 400
+    assert "gan_jsd.png" in readme and "samples.png" in readme
+
+    # Rewritten later from the folder alone, after a job's summary changed: the report follows the files.
+    summary = json.loads((sweep / "2" / "summary.json").read_text())
+    (sweep / "2" / "summary.json").write_text(json.dumps({**summary, "status": "diverged"}))
+    proc = subprocess.run([sys.executable, "-m", "gensweep.report", str(sweep)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    with open(report / "runs.csv", newline="") as f:
+        assert [r["status"] for r in csv.DictReader(f)] == ["completed", "failed", "diverged", "failed"]
