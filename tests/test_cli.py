@@ -10,7 +10,7 @@ def test_multirun_makes_one_folder_per_job(tmp_path):
     proc = run_cli(["model=wgan", "z_dim=50,100", "n_layers=2,3", "n_epochs=1", *SMOKE, "-m"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
-    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir())
+    jobs = sorted(p.name for p in sweep.iterdir() if p.is_dir() and p.name != "report")
     assert jobs == ["0", "1", "2", "3"]
     seen = set()
     for job in jobs:
