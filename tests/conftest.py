@@ -5,6 +5,7 @@ import csv
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
 from gensweep.cli import train
+
+# Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there).
+os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")
 
 # Fast settings for smoke runs: a 128-image subset of the bundled digits, progress bars off.
 SMOKE = ["dataset.subset=128", "batch_size=32", "trainer.progress=false"]

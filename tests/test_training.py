@@ -64,7 +64,7 @@ def test_generator_updates_every_n_critic_steps():
 
 @pytest.mark.parametrize("model", ["vae", "wgan", "cae"])
 def test_resume_equals_uninterrupted(tmp_path, model):
-    args = [f"model={model}", *SMOKE]
+    args = [f"model={model}", "metrics.every=1", *SMOKE]
     train_run(tmp_path / "full", args + ["n_epochs=4"])
     train_run(tmp_path / "split", args + ["n_epochs=2"])
     train_run(tmp_path / "split", args + ["n_epochs=4"], resume=True)

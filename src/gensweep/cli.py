@@ -12,13 +12,11 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from gensweep.config import ConfigError, validate
-from gensweep.data import build_datasets
 from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
 from gensweep.paths import CHECKPOINT, RUNS, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
-from gensweep.train.loop import Trainer, seed_everything
 
 log = logging.getLogger("gensweep")
 _failed_jobs: list[str] = []
@@ -46,6 +44,12 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     asked to resume a folder without one is an error.
     """
     values = validate(cfg)
+    # Imported here, not at the top: `--cfg job` and config errors then answer without loading torchvision,
+    # matplotlib and the data code.
+    from gensweep.data import apply_subset, load_splits
+    from gensweep.metrics.quality import QualityMetrics
+    from gensweep.train.loop import Trainer, seed_everything
+
     mode = resume_mode(cfg.resume)
     resume = mode != "off" and (run_dir / CHECKPOINT).exists()
     if mode != "off" and not resume and not multirun:  # a sweep job that never ran simply starts
@@ -53,7 +57,8 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
         where = f"no run folder under {RUNS}/ has a" if mode == "latest" else f"{cfg.resume} has no"
         raise ConfigError(f"resume={asked}: {where} {CHECKPOINT} to continue from; start without resume")
     seed_everything(cfg.seed)
-    train_set, val_set = build_datasets(cfg.dataset)
+    full_train, val_set = load_splits(cfg.dataset)
+    train_set = apply_subset(full_train, cfg.dataset.get("subset"))
     if values["batch_size"] > len(train_set):
         raise ConfigError(
             f"batch_size={values['batch_size']} is larger than the training set ({len(train_set)} images): "
@@ -71,9 +76,12 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     log.info("%s on %s %s, %d train / %d val images, device %s, run folder %s",
              model.name, cfg.dataset.name, "x".join(map(str, train_set.shape)), len(train_set), len(val_set),
              values["device"], run_dir)
+    quality = None
+    if cfg.metrics.backbone != "none":
+        quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), values["device"])
     trainer = Trainer(
         model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
-        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer,
+        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
     )
     return trainer.fit(resume=resume)
 

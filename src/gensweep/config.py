@@ -96,7 +96,13 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         if n_layers == "auto":
             n_layers = 3
         _positive_int("n_layers", n_layers, "3")
+    backbone = cfg.metrics.backbone
+    if backbone not in ("classifier", "inception", "none"):
+        raise ConfigError(f"metrics.backbone={backbone!r} is invalid: use classifier, inception or none")
+    metrics_every = _positive_int("metrics.every", cfg.metrics.every, "5")
+    _positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000")
     return {
+        "metrics_every": metrics_every,
         "z_dim": z_dim,
         "n_layers": n_layers,
         "width": width,

@@ -7,12 +7,20 @@ from omegaconf import DictConfig
 from gensweep.data.tensors import ImageTensors
 
 
+def load_splits(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
+    """The configured set's full (train, validation) splits."""
+    return get_method(cfg.loader)(cfg)
+
+
+def apply_subset(train: ImageTensors, subset: int | None) -> ImageTensors:
+    """Keep the first `subset` training images (smoke runs); None keeps all."""
+    return train if subset is None else train.head(int(subset))
+
+
 def build_datasets(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
-    """Load the configured set and apply `subset` (keep the first N training images, for smoke runs)."""
-    train, val = get_method(cfg.loader)(cfg)
-    if cfg.get("subset") is not None:
-        train = train.head(int(cfg.subset))
-    return train, val
+    """(train with `subset` applied, validation)."""
+    train, val = load_splits(cfg)
+    return apply_subset(train, cfg.get("subset")), val
 
 
-__all__ = ["ImageTensors", "build_datasets"]
+__all__ = ["ImageTensors", "apply_subset", "build_datasets", "load_splits"]

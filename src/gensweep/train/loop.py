@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from gensweep.data.tensors import ImageTensors
+from gensweep.metrics.quality import QualityMetrics
 from gensweep.models.base import GenerativeModel
 from gensweep.report.images import save_grid, save_reconstructions
 from gensweep.report.interpolation import interpolate, save_interpolation
@@ -52,6 +53,8 @@ class Trainer:
         seed: int,
         identity: dict[str, Any],
         trainer_cfg: DictConfig,
+        quality: QualityMetrics | None = None,
+        quality_every: int = 1,
     ) -> None:
         self.model = model
         self.device = model.device
@@ -66,6 +69,11 @@ class Trainer:
         self.columns = ["epoch", "step", "seconds"]
         self.columns += [f"train_{k}" for k in model.train_metrics] + [f"val_{k}" for k in model.val_metrics]
         self.columns += list(model.estimate_names)
+        self.quality = quality
+        self.quality_every = quality_every
+        self.quality_seconds = 0.0
+        if quality is not None:
+            self.columns += quality.columns
         self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
         z, labels, self.sample_nrow = model.sample_inputs(torch.Generator().manual_seed(seed))
         self.sample_z = z.to(self.device)
@@ -190,7 +198,20 @@ class Trainer:
             "steps": step,
             "train_seconds": round(seconds, 3),
             "wall_seconds": round(wall, 3),
+            **self._quality_summary(),
             "final": final,
+        }
+
+    def _quality_summary(self) -> dict[str, Any]:
+        q = self.quality
+        if q is None:
+            return {}
+        return {
+            "fid_backbone": q.backbone_name,
+            "fid_samples": q.n,
+            "classifier_accuracy": q.classifier_accuracy,
+            "fid_real_floor": round(q.real_fid, 4),
+            "metrics_seconds": round(q.setup_seconds + self.quality_seconds, 3),
         }
 
     # --- the loop -----------------------------------------------------------------------------------------
@@ -208,6 +229,10 @@ class Trainer:
             row.update({f"train_{k}": v for k, v in train.items()})
             row.update({f"val_{k}": v for k, v in val.items()})
             row.update(self.model.estimates(val))
+            if self.quality is not None and (epoch % self.quality_every == 0 or epoch == self.n_epochs):
+                t_quality = time.perf_counter()
+                row.update(self.quality(self.model, seed=self.seed + 1))
+                self.quality_seconds += time.perf_counter() - t_quality
             if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
                 self._save_samples(epoch)
             metrics.append(row)

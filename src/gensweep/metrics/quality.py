@@ -1,0 +1,120 @@
+"""FID, KID, classifier Inception Score and class coverage of a model's samples against held-out images.
+
+Features are extracted once per image set with the chosen backbone; the held-out images' features and
+Gaussian statistics are computed once per run, the samples' at each evaluation.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import torch
+from omegaconf import DictConfig
+
+from gensweep.data.cache import cache_path
+from gensweep.data.tensors import ImageTensors
+from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance
+from gensweep.models.base import GenerativeModel
+
+log = logging.getLogger("gensweep")
+
+
+def inception_score(logits: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) over all samples in one split (Salimans et al., 2016)."""
+    log_p = logits.double().log_softmax(1)
+    log_marginal = log_p.exp().mean(0).log()
+    return float((log_p.exp() * (log_p - log_marginal)).sum(1).mean().exp())
+
+
+class QualityMetrics:
+    """Scores samples of a model on `n = min(n_samples, len(val))` generated vs `n` held-out real images.
+
+    Backbones: "classifier" (gensweep's own, trained on the class labels, or on rotations for a set without
+    labels) or "inception" (the standard FID network). Inception Score and class coverage come with a
+    classifier trained on class labels only.
+    """
+
+    def __init__(self, cfg: DictConfig, data_cfg: DictConfig, full_train: ImageTensors, val: ImageTensors,
+                 n_classes: int, device: torch.device) -> None:
+        start = time.perf_counter()
+        self.device = device
+        self.n = min(int(cfg.n_samples), len(val))
+        self.n_classes = n_classes
+        self.batch_size = 256
+        self.kid_subsets = int(cfg.kid_subsets)
+        self.kid_subset_size = min(1000, self.n)
+        self.classifier_accuracy: float | None = None
+        self.classifier_task: str | None = None
+        self.labelled = False
+        if cfg.backbone == "classifier":
+            from gensweep.metrics.classifier import load_or_train
+
+            task = "labels" if n_classes >= 2 else "rotation"
+            classifier, self.classifier_accuracy = load_or_train(
+                cache_path(data_cfg, f"classifier-{task}{n_classes if task == 'labels' else 4}"),
+                full_train, val, n_classes, device, int(cfg.classifier_steps), task,
+            )
+            self.backbone_name = "classifier" if task == "labels" else "classifier-rotation"
+            self.classifier_task = task
+            self.labelled = task == "labels"
+            self.head = classifier.head
+            self.backbone = classifier.features
+        else:
+            from gensweep.metrics.inception import InceptionFeatures
+
+            self.backbone_name = "inception"
+            self.backbone = InceptionFeatures(cfg.get("inception_weights")).to(device).eval()
+        self.real = self.features(val.images[: self.n])
+        self.real_stats = gaussian_stats(self.real)
+        # The floor: FID of as many training images against the same held-out ones.
+        self.real_fid = frechet_distance(*gaussian_stats(self.features(full_train.images[: self.n])), *self.real_stats)
+        self.setup_seconds = time.perf_counter() - start
+        log.info("FID/KID backbone %s%s: real-data floor FID %.3f on %d images (%.1fs)", self.backbone_name,
+                 "" if self.classifier_accuracy is None else f" (test accuracy {100 * self.classifier_accuracy:.1f}%)",
+                 self.real_fid, self.n, self.setup_seconds)
+
+    @property
+    def columns(self) -> list[str]:
+        extra = ["inception_score", "classes_covered"] if self.labelled else []
+        return ["fid", "kid", *extra]
+
+    @torch.no_grad()
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 or [0, 1] float images -> backbone features (float64), in batches."""
+        out = []
+        for start in range(0, len(images), self.batch_size):
+            x = images[start : start + self.batch_size].to(self.device)
+            x = x.float() / 255 if x.dtype == torch.uint8 else x
+            out.append(self.backbone(x).double())
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def generate(self, model: GenerativeModel, seed: int) -> torch.Tensor:
+        """n samples from fixed noise (and, for conditional models, classes in turn): comparable across epochs."""
+        model.set_train(False)
+        gen = torch.Generator().manual_seed(seed)
+        images = []
+        for start in range(0, self.n, self.batch_size):
+            count = min(self.batch_size, self.n - start)
+            z = torch.randn(count, model.z_dim, generator=gen).to(model.device)
+            labels = (torch.arange(start, start + count) % model.n_classes).to(model.device) if model.conditional else None
+            images.append(model.sample(z, labels))
+        return torch.cat(images)
+
+    @torch.no_grad()
+    def evaluate_images(self, images: torch.Tensor, seed: int) -> dict[str, float]:
+        """Scores of [0, 1] images (generated ones, or noise and real ones in tests). Uses no global RNG."""
+        features = self.features(images)
+        out = {"fid": frechet_distance(*gaussian_stats(features), *self.real_stats)}
+        out["kid"] = kernel_distance(self.real, features, self.kid_subsets, self.kid_subset_size,
+                                     torch.Generator().manual_seed(seed))[0]
+        if self.labelled:
+            logits = self.head(features.float())
+            out["inception_score"] = inception_score(logits)
+            counts = torch.bincount(logits.argmax(1), minlength=self.n_classes)
+            # a class counts as covered when it gets at least a fifth of a uniform share of the samples
+            out["classes_covered"] = int((counts >= max(1.0, 0.2 * len(images) / self.n_classes)).sum())
+        return out
+
+    def __call__(self, model: GenerativeModel, seed: int) -> dict[str, float]:
+        return self.evaluate_images(self.generate(model, seed), seed)
