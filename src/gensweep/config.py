@@ -6,6 +6,7 @@ a traceback.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -99,7 +100,18 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     backbone = cfg.metrics.backbone
     if backbone not in ("classifier", "inception", "none"):
         raise ConfigError(f"metrics.backbone={backbone!r} is invalid: use classifier, inception or none")
+    weights = cfg.metrics.get("inception_weights")
+    if backbone == "inception" and weights and not Path(str(weights)).expanduser().is_file():
+        raise ConfigError(f"metrics.inception_weights={weights}: no such file; pass the path of an Inception-v3 FID "
+                          "weights file, leave it null to download the weights, or use metrics.backbone=classifier")
     metrics_every = _positive_int("metrics.every", cfg.metrics.every, "5")
+    if cfg.logger not in ("csv", "tensorboard"):
+        raise ConfigError(f"logger={cfg.logger!r} is invalid: use csv (metrics.csv only) or tensorboard (metrics.csv as well)")
+    if cfg.logger == "tensorboard":
+        from gensweep.train.tensorboard import HINT, available
+
+        if not available():
+            raise ConfigError(f"logger=tensorboard needs the tensorboard package, which is not installed: {HINT}")
     _positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000")
     return {
         "metrics_every": metrics_every,

@@ -55,6 +55,7 @@ class Trainer:
         trainer_cfg: DictConfig,
         quality: QualityMetrics | None = None,
         quality_every: int = 1,
+        tensorboard: bool = False,
     ) -> None:
         self.model = model
         self.device = model.device
@@ -72,6 +73,7 @@ class Trainer:
         self.quality = quality
         self.quality_every = quality_every
         self.quality_seconds = 0.0
+        self.tensorboard = tensorboard
         if quality is not None:
             self.columns += quality.columns
         self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
@@ -141,10 +143,11 @@ class Trainer:
 
     # --- artifacts ----------------------------------------------------------------------------------------
     @torch.no_grad()
-    def _save_samples(self, epoch: int) -> None:
+    def _save_samples(self, epoch: int) -> torch.Tensor:
         self.model.set_train(False)
         images = self.model.sample(self.sample_z, self.sample_labels)
         save_grid(images, self.run_dir / "samples" / f"epoch_{epoch:03d}.png", nrow=self.sample_nrow)
+        return images
 
     @torch.no_grad()
     def _save_final_images(self) -> None:
@@ -211,14 +214,21 @@ class Trainer:
             "fid_samples": q.n,
             "classifier_accuracy": q.classifier_accuracy,
             "fid_real_floor": round(q.real_fid, 4),
+            # the FID backbone's setup (loading or training it, the real images' features) plus every evaluation
             "metrics_seconds": round(q.setup_seconds + self.quality_seconds, 3),
         }
 
     # --- the loop -----------------------------------------------------------------------------------------
-    def fit(self, resume: bool) -> dict[str, Any]:
-        start = time.perf_counter()
+    def fit(self, resume: bool, started: float | None = None) -> dict[str, Any]:
+        """Train to n_epochs; `started` (a perf_counter time) counts data loading and metric setup as wall time."""
+        start = time.perf_counter() if started is None else started
         epoch, step, seconds = self._restore() if resume else (0, 0, 0.0)
         metrics = MetricsLog(self.run_dir / METRICS_FILE, self.columns, resume_epoch=epoch)
+        board = None
+        if self.tensorboard:
+            from gensweep.train.tensorboard import TensorBoardLog
+
+            board = TensorBoardLog(self.run_dir / "tensorboard", resume_epoch=epoch)
         write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, 0.0, seconds, step))
         for epoch in range(epoch + 1, self.n_epochs + 1):
             t0 = time.perf_counter()
@@ -233,14 +243,19 @@ class Trainer:
                 t_quality = time.perf_counter()
                 row.update(self.quality(self.model, seed=self.seed + 1))
                 self.quality_seconds += time.perf_counter() - t_quality
+            samples = None
             if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
-                self._save_samples(epoch)
+                samples = self._save_samples(epoch)
             metrics.append(row)
+            if board is not None:
+                board.epoch(row, samples, self.sample_nrow)
             self._checkpoint(epoch, step, seconds)
             log.info(
                 "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
                 "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
             )
+        if board is not None:
+            board.close()
         plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
         self._save_final_images()
         summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)

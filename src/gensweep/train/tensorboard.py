@@ -1,0 +1,40 @@
+"""logger=tensorboard: each epoch's metrics.csv row as scalars and its sample grid as an image, in
+<run folder>/tensorboard/ (`tensorboard --logdir outputs/` shows every run). metrics.csv stays the record;
+this is a view of it.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import torch
+
+HINT = "pip install tensorboard (or pip install 'gensweep[tensorboard]'), or use logger=csv"
+
+
+def available() -> bool:
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+class TensorBoardLog:
+    def __init__(self, folder: Path, resume_epoch: int = 0) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        # On resume, events past the checkpoint's epoch (an epoch that never finished) are purged.
+        self.writer = SummaryWriter(str(folder), purge_step=resume_epoch + 1 if resume_epoch else None)
+
+    def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int) -> None:
+        epoch = int(row["epoch"])
+        for key, value in row.items():
+            if key not in ("epoch", "step") and isinstance(value, (int, float)) and math.isfinite(value):
+                group = "train" if key.startswith("train_") else "val" if key.startswith("val_") else "quality"
+                self.writer.add_scalar(f"{group}/{key}", value, epoch)
+        if samples is not None:
+            from torchvision.utils import make_grid
+
+            self.writer.add_image("samples", make_grid(samples.float().cpu(), nrow=nrow, padding=2), epoch)
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()
