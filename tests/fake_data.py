@@ -42,7 +42,7 @@ def mnist(root: Path, folder: str = "MNIST", n_train: int = 60, n_test: int = 20
     return raw
 
 
-def cifar10(root: Path, per_batch: int = 10, n_test: int = 20) -> Path:
+def cifar10(root: Path, per_batch: int = 10, n_test: int = 20, bytes_keys: bool = False) -> Path:
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True, exist_ok=True)
     batches = [(f"data_batch_{i}", per_batch) for i in range(1, 6)] + [("test_batch", n_test)]
@@ -50,6 +50,8 @@ def cifar10(root: Path, per_batch: int = 10, n_test: int = 20) -> Path:
         images, labels = _labelled(n, (3, 32, 32), 10)
         entry = {"batch_label": name, "labels": labels.tolist(), "data": images.reshape(n, -1),
                  "filenames": [f"img_{i}.png" for i in range(n)]}
+        if bytes_keys:  # as re-saved from Python 3 after pickle.load(..., encoding="bytes")
+            entry = {k.encode(): v for k, v in entry.items()}
         (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
     meta = {"label_names": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))

@@ -42,8 +42,9 @@ def test_mnist_from_gz_files_only(tmp_path):
     assert train.shape == (3, 32, 32) and brightness_matches_labels(train)
 
 
-def test_cifar10(tmp_path):
-    fake_data.cifar10(tmp_path)
+@pytest.mark.parametrize("bytes_keys", [False, True])
+def test_cifar10(tmp_path, bytes_keys):
+    fake_data.cifar10(tmp_path, bytes_keys=bytes_keys)
     train, val = load("cifar10", tmp_path)
     assert train.shape == (3, 32, 32) and len(train) == 50 and len(val) == 20
     assert brightness_matches_labels(train) and brightness_matches_labels(val)

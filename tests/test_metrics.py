@@ -1,13 +1,18 @@
 """FID, KID and the classifier backbone behave as the statistics say they must."""
 from __future__ import annotations
 
+import json
 import math
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn as nn
+from PIL import Image
 
 from conftest import SMOKE, make_cfg, read_csv, train_run
 from gensweep.data import load_splits
@@ -181,3 +186,38 @@ def test_inception_backbone_errors_name_the_file(tmp_path):
     junk.write_bytes(b"not a network")
     with pytest.raises(ConfigError, match="neither TorchScript nor Inception-v3 weights"):
         InceptionFeatures(str(junk))
+
+
+def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
+    from conftest import run_cli
+
+    proc = run_cli(["model=dcgan", "n_epochs=1", *SMOKE], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
+    summary = json.loads((run / "summary.json").read_text())
+
+    def score(*args: str) -> dict:
+        out = subprocess.run([sys.executable, "-m", "gensweep.score", *args], cwd=tmp_path, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    again = score(str(run))
+    assert again["fid"] == pytest.approx(summary["final"]["fid"], rel=1e-6)  # same samples, same backbone
+    floor, noise = score("train"), score("noise")
+    assert floor["fid"] == pytest.approx(summary["fid_real_floor"], rel=1e-3)
+    assert floor["fid"] < 0.1 * noise["fid"] and floor["classes_covered"] == 10
+    images = tmp_path / "pngs"
+    images.mkdir()
+    shutil.copy(run / "samples" / "epoch_001.png", images / "grid.png")  # one image is too few
+    one = subprocess.run([sys.executable, "-m", "gensweep.score", str(images)], cwd=tmp_path, capture_output=True, text=True)
+    assert one.returncode == 1 and "need at least 2" in one.stderr
+    (images / "grid.png").unlink()
+    _, val = load_splits(make_cfg([]).dataset)
+    for i, image in enumerate(val.images[:40]):
+        Image.fromarray(image[0].numpy()).save(images / f"{i:02d}.png")
+    from_files = score(str(images))
+    assert from_files["images"] == 40 and from_files["fid"] < 0.5 * noise["fid"]
+    bad = subprocess.run([sys.executable, "-m", "gensweep.score", str(tmp_path / "nothing")], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "not a run folder, an image folder, train or noise" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -24,9 +24,12 @@ def _read_batch(path: Path) -> tuple[np.ndarray, list[int]]:
     try:
         with open(path, "rb") as f:
             entry = pickle.load(f, encoding="latin1")
+        # The published batches (Python 2 pickles) load with str keys; batches re-saved from Python 3
+        # after loading with encoding="bytes" have b"data" / b"labels" keys.
+        entry = {k.decode() if isinstance(k, bytes) else k: v for k, v in entry.items()}
         data = np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = list(entry["labels"])
-    except (OSError, EOFError, ValueError, KeyError, TypeError, pickle.UnpicklingError) as err:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, pickle.UnpicklingError) as err:
         raise corrupt(path, err) from err
     if len(data) != len(labels):
         raise corrupt(path, ValueError(f"{len(data)} images but {len(labels)} labels"))

@@ -145,6 +145,8 @@ def load_or_train(
             net = FeatureClassifier(train.shape[0], outputs)
             net.load_state_dict(state["weights"])
             return net.to(device).eval(), float(state["accuracy"])
+    log.info("training the FID classifier once for this dataset (%s task, up to %d steps; cached as %s). "
+             "metrics.backbone=none skips FID/KID", task, max_steps, path.name)
     net, acc = train_classifier(train, test, n_classes, device, max_steps, task)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {"version": VERSION, "task": task, "outputs": outputs, "accuracy": acc,

@@ -1,0 +1,98 @@
+"""`python -m gensweep.score WHAT [key=value ...]`: FID, KID (and with a labelled set IS and classes covered)
+of WHAT against a dataset's held-out images, with the same backbone and settings a run uses.
+
+WHAT is a run folder (its checkpoint generates the samples; its saved config gives the dataset), a folder of
+PNG/JPEG images, `train` (as many training images: the real-data floor) or `noise` (uniform noise images).
+The key=value overrides are gensweep's config keys, e.g. `dataset=mnist metrics.backbone=inception`.
+
+    python -m gensweep.score train dataset=mnist
+    python -m gensweep.score noise dataset=mnist
+    python -m gensweep.score outputs/runs/2026-11-25/15-00-00 metrics.n_samples=5000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+
+from gensweep.config import ConfigError, validate
+from gensweep.data.errors import DatasetError
+from gensweep.train.checkpoint import CheckpointError
+
+
+def _run_config(run: Path, overrides: list[str]) -> DictConfig:
+    saved = run / ".hydra" / "config.yaml"
+    if not saved.is_file():
+        raise ConfigError(f"{run} has no .hydra/config.yaml: pass a gensweep run folder, an image folder, train or noise")
+    cfg = OmegaConf.load(saved)
+    cfg.merge_with_dotlist([o for o in overrides if "=" in o])
+    return cfg
+
+
+def _composed(overrides: list[str]) -> DictConfig:
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+def score(what: str, overrides: list[str]) -> dict:
+    from gensweep.data import load_splits
+    from gensweep.data.image_files import decode_files, list_images
+    from gensweep.metrics.quality import QualityMetrics
+
+    path = Path(what).expanduser()
+    is_run = path.is_dir() and (path / "checkpoint.pt").is_file()
+    cfg = _run_config(path, overrides) if is_run else _composed(overrides)
+    if cfg.metrics.backbone == "none":
+        raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")
+    values = validate(cfg)
+    train, val = load_splits(cfg.dataset)
+    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
+    if is_run:
+        from gensweep.cli import build_model
+        from gensweep.train import checkpoint
+
+        model = build_model(cfg, values, train.shape, int(cfg.dataset.n_classes))
+        model.load_state_dict(checkpoint.load(path / checkpoint.FILENAME)["model"])
+        images = quality.generate(model, seed=int(cfg.seed) + 1)
+    elif what == "train":
+        images = train.images[: quality.n]
+    elif what == "noise":
+        images = torch.rand((quality.n, *train.shape), generator=torch.Generator().manual_seed(0))
+    elif path.is_dir():
+        files = list_images(path)
+        if not files:
+            raise DatasetError(f"{path} holds no .png/.jpg/.jpeg images: pass a folder of images, a run folder, train or noise")
+        if len(files) < 2:
+            raise DatasetError(f"{path} holds {len(files)} image: FID and KID need at least 2 (use as many as metrics.n_samples)")
+        images = decode_files(files[: quality.n], train.shape[1], train.shape[0])
+    else:
+        raise ConfigError(f"{what}: not a run folder, an image folder, train or noise")
+    images = images.float() / 255 if images.dtype == torch.uint8 else images
+    out = {"what": what, "images": len(images), "dataset": str(cfg.dataset.name), "backbone": quality.backbone_name,
+           "real_floor_fid": round(quality.real_fid, 4)}
+    out.update({k: round(v, 6) if isinstance(v, float) else v for k, v in quality.evaluate_images(images, seed=0).items()})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m gensweep.score", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser.add_argument("what", help="a run folder, an image folder, train or noise")
+    parser.add_argument("overrides", nargs="*", help="gensweep config keys, e.g. dataset=mnist metrics.n_samples=2000")
+    args = parser.parse_args()
+    try:
+        result = score(args.what, args.overrides)
+    except (ConfigError, DatasetError, CheckpointError, HydraException) as err:
+        sys.exit(f"gensweep.score: error: {err}")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
