@@ -45,18 +45,23 @@ def kernel_distance(
     real: torch.Tensor, fake: torch.Tensor, subsets: int, subset_size: int, generator: torch.Generator
 ) -> tuple[float, float]:
     """KID (Bińkowski et al., 2018): mean and std over `subsets` random subsets of the unbiased MMD^2 with
-    the cubic polynomial kernel k(x, y) = (x.y / D + 1)^3."""
+    the cubic polynomial kernel k(x, y) = (x.y / D + 1)^3.
+
+    The three kernel matrices are computed once over all images and each subset indexes into them. When
+    the subset takes every image of both sets, all subsets are the same set, so it is computed once.
+    """
     real, fake = real.double(), fake.double()
     size = min(subset_size, len(real), len(fake))
     dim = real.shape[1]
-
-    def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return (a @ b.T / dim + 1) ** 3
-
+    k_rr = (real @ real.T / dim + 1) ** 3
+    k_ff = (fake @ fake.T / dim + 1) ** 3
+    k_rf = (real @ fake.T / dim + 1) ** 3
+    if size == len(real) == len(fake):
+        return float(_unbiased_mmd2(k_rr, k_ff, k_rf)), 0.0
     scores = []
     for _ in range(subsets):
-        x = real[torch.randperm(len(real), generator=generator)[:size].to(real.device)]
-        y = fake[torch.randperm(len(fake), generator=generator)[:size].to(fake.device)]
-        scores.append(_unbiased_mmd2(kernel(x, x), kernel(y, y), kernel(x, y)))
+        i = torch.randperm(len(real), generator=generator)[:size].to(real.device)
+        j = torch.randperm(len(fake), generator=generator)[:size].to(fake.device)
+        scores.append(_unbiased_mmd2(k_rr[i][:, i], k_ff[j][:, j], k_rf[i][:, j]))
     values = torch.stack(scores)
     return float(values.mean()), float(values.std()) if subsets > 1 else 0.0
