@@ -1,9 +1,11 @@
 """`python -m gensweep` / `gensweep`: compose the config with Hydra, check it, train one run per job."""
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import hydra
@@ -18,6 +20,7 @@ from gensweep.models.base import GenerativeModel
 from gensweep.paths import CHECKPOINT, RUNS, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
+from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
 
 log = logging.getLogger("gensweep")
 _failed_jobs: list[str] = []
@@ -89,6 +92,16 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     return trainer.fit(resume=resume, started=started)
 
 
+def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = None) -> None:
+    """Mark the job's summary.json failed (keeping what the trainer wrote there) and keep its traceback."""
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    if trace is not None:
+        (run_dir / "traceback.txt").write_text(trace)
+        summary["traceback"] = "traceback.txt"
+    write_json(path, {**summary, "status": status, "error": error})
+
+
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def _job(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
@@ -96,12 +109,24 @@ def _job(cfg: DictConfig) -> float | None:
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     try:
         summary = train(cfg, run_dir, multirun)
-    except (ConfigError, CheckpointError, DatasetError) as err:
+    except RunInterrupted as stop:  # preemption or Ctrl-C: the whole sweep stops, to be resumed
+        print(f"gensweep: {stop}", file=sys.stderr)
+        sys.exit(stop.exit_code)
+    except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
         if not multirun:
             print(f"gensweep: error: {err}", file=sys.stderr)
-            sys.exit(2)
+            sys.exit(err.exit_code if isinstance(err, RunStopped) else 2)
         log.error("job %s failed: %s", hydra_cfg.job.num, err)
-        write_json(run_dir / "summary.json", {"status": "failed", "error": str(err)})
+        if not isinstance(err, RunDiverged):  # the trainer already wrote the diverged run's summary
+            _record_failure(run_dir, "failed", str(err))
+        _failed_jobs.append(str(run_dir))
+        return None
+    except Exception as err:  # noqa: BLE001 - any bug in one configuration must not take the sweep down
+        if not multirun:
+            _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
+            raise
+        log.exception("job %s failed", hydra_cfg.job.num)
+        _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
         _failed_jobs.append(str(run_dir))
         return None
     final = summary["final"]
@@ -112,7 +137,8 @@ def main() -> None:
     register_resolvers()
     _job()
     if _failed_jobs:
-        print(f"gensweep: {len(_failed_jobs)} run(s) of the sweep failed: {', '.join(_failed_jobs)}", file=sys.stderr)
+        print(f"gensweep: {len(_failed_jobs)} run(s) of the sweep failed (status and error in each summary.json): "
+              f"{', '.join(_failed_jobs)}", file=sys.stderr)
         sys.exit(1)
 
 

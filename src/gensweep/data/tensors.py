@@ -44,16 +44,18 @@ class ImageTensors:
         return ImageTensors(self.images[:n], self.labels[:n])
 
     def batches(
-        self, batch_size: int, generator: torch.Generator | None = None, drop_last: bool = False
+        self, batch_size: int, generator: torch.Generator | None = None, drop_last: bool = False, skip: int = 0
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield (uint8 images, labels) batches; shuffled with `generator` when one is given."""
+        """Yield (uint8 images, labels) batches; shuffled with `generator` when one is given.
+
+        `skip` leaves out the first batches of the same order (continuing an interrupted epoch)."""
         n = len(self)
         if generator is not None:
             order = torch.randperm(n, generator=generator).to(self.images.device)
         else:
             order = torch.arange(n, device=self.images.device)
         stop = n - n % batch_size if drop_last else n
-        for start in range(0, stop, batch_size):
+        for start in range(skip * batch_size, stop, batch_size):
             idx = order[start : start + batch_size]
             yield self.images[idx], self.labels[idx]
 

@@ -28,6 +28,7 @@ from gensweep.train import checkpoint
 from gensweep.train.files import write_json
 from gensweep.train.metrics_log import FILENAME as METRICS_FILE
 from gensweep.train.metrics_log import MetricsLog
+from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped, StopSignals
 
 log = logging.getLogger("gensweep")
 
@@ -74,6 +75,7 @@ class Trainer:
         self.quality_every = quality_every
         self.quality_seconds = 0.0
         self.tensorboard = tensorboard
+        self.last_checkpoint_epoch = 0
         if quality is not None:
             self.columns += quality.columns
         self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
@@ -92,31 +94,61 @@ class Trainer:
         return train
 
     # --- one epoch ----------------------------------------------------------------------------------------
-    def _train_epoch(self, epoch: int, step: int) -> tuple[dict[str, float], int]:
+    def _train_epoch(self, epoch: int, step: int, signals: StopSignals, resumed: dict | None) -> tuple[dict[str, float], int]:
+        """One pass over the data, or the rest of one when `resumed` (a mid-epoch checkpoint's partial state).
+
+        Stops between steps when a signal arrives (raising RunInterrupted with what a mid-epoch checkpoint
+        needs) and when a loss stops being finite (checked every step on CPU, every 20 on a GPU, where the
+        check costs a device sync).
+        """
         model = self.model
         model.set_train(True)
+        epoch_order = self.order.get_state()  # the permutation below is drawn from here; kept for a resume
+        done = 0 if resumed is None else int(resumed["batches_done"])
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = defaultdict(int)
+        if resumed is not None:
+            sums = {k: torch.tensor(v, device=self.device) for k, v in resumed["sums"].items()}
+            counts.update(resumed["counts"])
+        every = 1 if self.device.type == "cpu" else 20
         bar = tqdm(
             total=self.train_data.n_batches(self.batch_size, drop_last=True),
+            initial=done,
             desc=f"epoch {epoch}/{self.n_epochs}",
             disable=None if self.cfg.progress is None else not self.cfg.progress,
             leave=False,
             dynamic_ncols=True,
         )
         last_refresh = time.monotonic()
-        for images, labels in self.train_data.batches(self.batch_size, self.order, drop_last=True):
+        for images, labels in self.train_data.batches(self.batch_size, self.order, drop_last=True, skip=done):
+            if signals.received is not None:
+                bar.close()
+                partial = {"epoch": epoch, "batches_done": done, "order": epoch_order,
+                           "sums": {k: v.item() for k, v in sums.items()}, "counts": dict(counts)}
+                raise _Interrupt(signals.received, step, partial)
             out = model.train_step(model.to_input(images), labels)
             for k, v in out.items():
                 sums[k] = sums[k] + v if k in sums else v.clone()
                 counts[k] += 1
             step += 1
+            done += 1
+            if step % every == 0:
+                self._check_finite(sums, epoch, step)
             bar.update()
             if not bar.disable and time.monotonic() - last_refresh > 0.5:
                 bar.set_postfix({k: f"{(sums[k] / counts[k]).item():.4g}" for k in sums}, refresh=False)
                 last_refresh = time.monotonic()
         bar.close()
+        self._check_finite(sums, epoch, step)
         return {k: (sums[k] / counts[k]).item() for k in sums}, step
+
+    def _check_finite(self, values: dict[str, torch.Tensor | float], epoch: int, step: int, prefix: str = "train_") -> None:
+        if not values:
+            return
+        finite = torch.isfinite(torch.stack([torch.as_tensor(v, dtype=torch.float64).cpu() for v in values.values()]))
+        if not bool(finite.all()):
+            name = next(k for k, ok in zip(values, finite.tolist()) if not ok)
+            raise RunDiverged(epoch, step, f"{prefix}{name}", self.last_checkpoint_epoch)
 
     @torch.no_grad()
     def _validate(self, epoch: int) -> dict[str, float]:
@@ -160,7 +192,8 @@ class Trainer:
         rows = interpolate(self.model, originals[:2], self.val_data.labels[:2], torch.Generator().manual_seed(self.seed))
         save_interpolation(*rows, self.run_dir)
 
-    def _checkpoint(self, epoch: int, step: int, seconds: float) -> None:
+    def _checkpoint(self, epoch: int, step: int, seconds: float, partial: dict | None = None) -> None:
+        """After a finished `epoch`; with `partial`, in the middle of epoch + 1 (its state so far)."""
         checkpoint.save(
             self.run_dir / checkpoint.FILENAME,
             {
@@ -169,12 +202,14 @@ class Trainer:
                 "seconds": seconds,
                 "identity": self.identity,
                 "model": self.model.state_dict(),
-                "order": self.order.get_state(),
+                "order": self.order.get_state() if partial is None else partial["order"],
                 "rng": checkpoint.rng_state(),
+                "partial": partial,
             },
         )
+        self.last_checkpoint_epoch = epoch
 
-    def _restore(self) -> tuple[int, int, float]:
+    def _restore(self) -> tuple[int, int, float, dict | None]:
         path = self.run_dir / checkpoint.FILENAME
         state = checkpoint.load(path)
         if state.get("identity") != self.identity:
@@ -187,8 +222,11 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.order.set_state(state["order"])
         checkpoint.set_rng_state(state["rng"])
-        log.info("resumed from %s at epoch %d (step %d)", path, state["epoch"], state["step"])
-        return int(state["epoch"]), int(state["step"]), float(state["seconds"])
+        partial = state.get("partial")
+        where = f"in epoch {partial['epoch']} after {partial['batches_done']} batches" if partial else f"at epoch {state['epoch']}"
+        log.info("resumed from %s %s (step %d)", path, where, state["step"])
+        self.last_checkpoint_epoch = int(state["epoch"])
+        return int(state["epoch"]), int(state["step"]), float(state["seconds"]), partial
 
     def _summary(self, status: str, rows: list[dict[str, float]], wall: float, seconds: float, step: int) -> dict[str, Any]:
         final = {k: v for k, v in rows[-1].items() if not (isinstance(v, float) and math.isnan(v))} if rows else {}
@@ -220,9 +258,13 @@ class Trainer:
 
     # --- the loop -----------------------------------------------------------------------------------------
     def fit(self, resume: bool, started: float | None = None) -> dict[str, Any]:
-        """Train to n_epochs; `started` (a perf_counter time) counts data loading and metric setup as wall time."""
+        """Train to n_epochs; `started` (a perf_counter time) counts data loading and metric setup as wall time.
+
+        SIGTERM/SIGINT stop it at the next step with a mid-epoch checkpoint (RunInterrupted); a non-finite
+        loss stops it without touching the last checkpoint (RunDiverged). Either way summary.json says so.
+        """
         start = time.perf_counter() if started is None else started
-        epoch, step, seconds = self._restore() if resume else (0, 0, 0.0)
+        epoch, step, seconds, partial = self._restore() if resume else (0, 0, 0.0, None)
         metrics = MetricsLog(self.run_dir / METRICS_FILE, self.columns, resume_epoch=epoch)
         board = None
         if self.tensorboard:
@@ -230,34 +272,66 @@ class Trainer:
 
             board = TensorBoardLog(self.run_dir / "tensorboard", resume_epoch=epoch)
         write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, 0.0, seconds, step))
-        for epoch in range(epoch + 1, self.n_epochs + 1):
-            t0 = time.perf_counter()
-            train, step = self._train_epoch(epoch, step)
-            val = self._validate(epoch)
-            seconds += time.perf_counter() - t0
-            row: dict[str, float] = {"epoch": epoch, "step": step, "seconds": round(seconds, 3)}
-            row.update({f"train_{k}": v for k, v in train.items()})
-            row.update({f"val_{k}": v for k, v in val.items()})
-            row.update(self.model.estimates(val))
-            if self.quality is not None and (epoch % self.quality_every == 0 or epoch == self.n_epochs):
-                t_quality = time.perf_counter()
-                row.update(self.quality(self.model, seed=self.seed + 1))
-                self.quality_seconds += time.perf_counter() - t_quality
-            samples = None
-            if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
-                samples = self._save_samples(epoch)
-            metrics.append(row)
+        if not resume:  # from the first step on, a killed run can be resumed (from its initial state)
+            self._checkpoint(0, 0, 0.0)
+        try:
+            with StopSignals() as signals:
+                for epoch in range(epoch + 1, self.n_epochs + 1):
+                    t0 = time.perf_counter()
+                    try:
+                        train, step = self._train_epoch(epoch, step, signals, partial)
+                    except _Interrupt as stop:
+                        seconds += time.perf_counter() - t0
+                        self._checkpoint(epoch - 1, stop.step, seconds, stop.partial)
+                        raise RunInterrupted(stop.signum, epoch, stop.step) from None
+                    partial = None
+                    val = self._validate(epoch)
+                    self._check_finite(val, epoch, step, prefix="val_")
+                    seconds += time.perf_counter() - t0
+                    row = self._epoch_row(epoch, step, seconds, train, val)
+                    samples = None
+                    if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
+                        samples = self._save_samples(epoch)
+                    metrics.append(row)
+                    if board is not None:
+                        board.epoch(row, samples, self.sample_nrow)
+                    self._checkpoint(epoch, step, seconds)
+                    log.info(
+                        "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
+                        "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
+                    )
+        except RunStopped as stop:
+            status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
+            summary = self._summary(status, metrics.rows, time.perf_counter() - start, seconds, step)
+            write_json(self.run_dir / "summary.json", {**summary, "error": str(stop)})
+            if metrics.rows:
+                plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
+            raise
+        finally:
             if board is not None:
-                board.epoch(row, samples, self.sample_nrow)
-            self._checkpoint(epoch, step, seconds)
-            log.info(
-                "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
-                "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
-            )
-        if board is not None:
-            board.close()
+                board.close()
         plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
         self._save_final_images()
         summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)
         write_json(self.run_dir / "summary.json", summary)
         return summary
+
+    def _epoch_row(self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]) -> dict[str, float]:
+        """The epoch's metrics.csv row: losses, JSD/EMD and, every `quality_every` epochs, FID and KID."""
+        row: dict[str, float] = {"epoch": epoch, "step": step, "seconds": round(seconds, 3)}
+        row.update({f"train_{k}": v for k, v in train.items()})
+        row.update({f"val_{k}": v for k, v in val.items()})
+        row.update(self.model.estimates(val))
+        if self.quality is not None and (epoch % self.quality_every == 0 or epoch == self.n_epochs):
+            t_quality = time.perf_counter()
+            row.update(self.quality(self.model, seed=self.seed + 1))
+            self.quality_seconds += time.perf_counter() - t_quality
+        return row
+
+
+class _Interrupt(Exception):
+    """Inside the trainer: a signal arrived mid-epoch; carries what the mid-epoch checkpoint needs."""
+
+    def __init__(self, signum: int, step: int, partial: dict[str, Any]) -> None:
+        super().__init__(signum)
+        self.signum, self.step, self.partial = signum, step, partial

@@ -1,0 +1,70 @@
+"""Early stops on purpose: a signal asks the run to stop (preemption, Ctrl-C), or its losses diverge.
+
+Both are exceptions the trainer raises after writing what a user needs (a checkpoint to resume from, the
+status in summary.json); the CLI turns them into one line and an exit status.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class RunStopped(Exception):
+    """Base of the deliberate stops; `exit_code` is what the process should exit with."""
+
+    exit_code = 1
+
+
+class RunInterrupted(RunStopped):
+    def __init__(self, signum: int, epoch: int, step: int) -> None:
+        self.exit_code = 128 + signum  # the shell's convention: 143 for SIGTERM, 130 for SIGINT
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"{name} received: stopped after step {step} (epoch {epoch} in progress) and saved a checkpoint; "
+            "run the same command with resume=true (or resume=<run folder>) to continue"
+        )
+
+
+class RunDiverged(RunStopped):
+    exit_code = 3
+
+    def __init__(self, epoch: int, step: int, name: str, kept_epoch: int) -> None:
+        kept = f"the checkpoint of epoch {kept_epoch} is kept" if kept_epoch else "only the initial checkpoint exists"
+        super().__init__(
+            f"diverged at epoch {epoch}, step {step} ({name} is not finite); {kept}. Lower lr, or for a GAN "
+            "raise model.d_steps / use wgan_gp, then start a fresh run"
+        )
+
+
+class StopSignals:
+    """While active, SIGTERM and SIGINT only set `received`; the loop stops at the next step boundary.
+
+    The first signal restores the previous handlers, so a second Ctrl-C stops the process at once. Outside
+    the main thread (where Python cannot install handlers) it does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+        self._restore()
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._restore()
