@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import sys
 import time
 import traceback
@@ -92,6 +94,12 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     return trainer.fit(resume=resume, started=started)
 
 
+def _discard_if_unused(run_dir: Path) -> None:
+    """Remove a run folder that a refused start left with nothing but Hydra's record and an empty log."""
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "gensweep.log"}:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = None) -> None:
     """Mark the job's summary.json failed (keeping what the trainer wrote there) and keep its traceback."""
     path = run_dir / "summary.json"
@@ -114,6 +122,7 @@ def _job(cfg: DictConfig) -> float | None:
         sys.exit(stop.exit_code)
     except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
         if not multirun:
+            _discard_if_unused(run_dir)
             print(f"gensweep: error: {err}", file=sys.stderr)
             sys.exit(err.exit_code if isinstance(err, RunStopped) else 2)
         log.error("job %s failed: %s", hydra_cfg.job.num, err)
@@ -133,7 +142,31 @@ def _job(cfg: DictConfig) -> float | None:
     return final.get("val_loss", final.get("jsd", final.get("emd")))
 
 
+def _unwritable_output(argv: list[str]) -> str | None:
+    """Why the run or sweep folder cannot be created (a file in its path, no write permission), or None.
+
+    Checked before Hydra starts: Hydra creates the folder itself and would fail with a traceback.
+    """
+    given = [a.split("=", 1) for a in argv if a.startswith(("hydra.run.dir=", "hydra.sweep.dir="))]
+    for key, folder in given or [("outputs", "outputs")]:
+        if "$" in folder:  # an interpolation Hydra resolves later
+            continue
+        probe = Path(folder).expanduser().absolute()
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if not probe.is_dir():
+            return f"{key}={folder} cannot be created: {probe} is a file, not a folder; choose another folder"
+        if not os.access(probe, os.W_OK | os.X_OK):
+            return (f"{key}={folder} cannot be created: {probe} is not writable; run from a writable folder "
+                    "or set hydra.run.dir=<folder> (hydra.sweep.dir=<folder> with -m)")
+    return None
+
+
 def main() -> None:
+    problem = _unwritable_output(sys.argv[1:])
+    if problem:
+        print(f"gensweep: error: {problem}", file=sys.stderr)
+        sys.exit(2)
     register_resolvers()
     _job()
     if _failed_jobs:

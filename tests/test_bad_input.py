@@ -1,0 +1,48 @@
+"""The bad-input table (README "Bad input"): each case stops before training with a message naming the key
+or path, a non-zero exit, no traceback, and nothing left that a later resume could take for progress."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli
+
+CASES = [
+    (["dataset=imagenet"], "Could not find 'dataset/imagenet'"),
+    (["z_dim=abc"], "z_dim='abc' is invalid: must be a positive integer"),
+    (["z_dim=0"], "z_dim=0 is invalid: must be a positive integer"),
+    (["n_layers=9"], "n_layers=9 is too deep for 16x16 images"),
+    (["n_layers=-1"], "n_layers=-1 is invalid"),
+    (["width=0"], "width=0 is invalid"),
+    (["batch_size=0"], "batch_size=0 is invalid"),
+    (["lr=abc"], "lr='abc' is invalid: must be a positive number"),
+    (["lr=0"], "lr=0 is invalid"),
+    (["n_epochs=0"], "n_epochs=0 is invalid"),
+    (["n_epochs=1.5"], "n_epochs=1.5 is invalid"),
+    (["seed=-1"], "seed=-1 is invalid"),
+    (["device=cuda"], "device=cuda is unavailable: this machine has no CUDA GPU"),
+    (["device=tpu"], "device='tpu' is invalid: use auto, cpu, cuda or cuda:N"),
+    (["batch_size=5000"], "batch_size=5000 is larger than the training set (1438 images)"),
+    (["dataset=mnist", "dataset.root={file}"], "is a file, not a folder"),
+    (["dataset=mnist", "dataset.root={empty}", "dataset.download=false"], "MNIST files not found under {empty}"),
+    (["hydra.run.dir={file}/run"], "hydra.run.dir={file}/run cannot be created"),
+    (["metrics.backbone=resnet"], "metrics.backbone='resnet' is invalid"),
+    (["logger=wandb"], "logger='wandb' is invalid"),
+    (["resume={empty}"], "resume={empty}: {empty} has no checkpoint.pt"),
+]
+
+
+@pytest.mark.parametrize("args,expected", CASES, ids=[" ".join(a) for a, _ in CASES])
+def test_bad_input_is_one_clear_error(tmp_path, args, expected):
+    (tmp_path / "a_file").write_text("not a folder")
+    (tmp_path / "empty").mkdir()
+    fill = {"file": str(tmp_path / "a_file"), "empty": str(tmp_path / "empty")}
+    args = [a.format(**fill) for a in args]
+    n_epochs = [] if any(a.startswith("n_epochs=") for a in args) else ["n_epochs=1"]
+    proc = run_cli([*args, *n_epochs, "trainer.progress=false"], cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert expected.format(**fill) in proc.stderr, proc.stderr
+    if proc.returncode == 2:  # gensweep's own checks: the error is the first line, prefixed
+        assert proc.stderr.startswith("gensweep: error: ")
+    assert not list(tmp_path.rglob("checkpoint.pt")) and not list(tmp_path.rglob("metrics.csv"))
+    assert not list((tmp_path / "outputs").glob("runs/*/*"))  # no empty run folder left behind
