@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Rebuild the README's figures from the default command (VAE on the bundled digits, CPU, seed 0).
+# Rebuild the README's figures from the default command (VAE on the bundled digits, CPU, seed 0), and print
+# what the run's quality metrics cost as a share of its wall time.
 # Usage: scripts/readme_figures.sh   (from the repository root, with gensweep installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,5 +12,13 @@ last=$(ls "$run"/samples/epoch_*.png | tail -n 1)
 cp "$last" docs/images/default_samples.png
 cp "$run"/curves.png docs/images/default_curves.png
 cp "$run"/reconstructions.png docs/images/default_reconstructions.png
+cp "$run"/interpolation.png docs/images/default_interpolation.png
 echo "README figures updated from $run ($(basename "$last"))"
 tail -n 1 "$run"/metrics.csv
+"$python" - "$run/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"wall {s['wall_seconds']:.1f}s, training {s['train_seconds']:.1f}s, quality metrics {s['metrics_seconds']:.1f}s "
+      f"({100 * s['metrics_seconds'] / s['wall_seconds']:.1f}% of wall), final FID {s['final']['fid']:.1f}, "
+      f"floor {s['fid_real_floor']:.1f}, val_loss {s['final']['val_loss']:.1f}")
+PY

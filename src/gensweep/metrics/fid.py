@@ -17,18 +17,22 @@ def gaussian_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mu, centred.T @ centred / (len(x) - 1)
 
 
-def _psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
+def psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
+    """The symmetric square root of a covariance matrix (negative rounding-error eigenvalues clipped)."""
     values, vectors = torch.linalg.eigh(matrix)
     return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
 
 
-def frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor) -> float:
+def frechet_distance(
+    mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor, root1: torch.Tensor | None = None
+) -> float:
     """||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)) of two Gaussians (Dowson & Landau, 1982).
 
     tr((S1 S2)^(1/2)) is taken as the sum of the square roots of the eigenvalues of the symmetric
-    S1^(1/2) S2 S1^(1/2), which has the same spectrum and is stable for singular covariances.
+    S1^(1/2) S2 S1^(1/2), which has the same spectrum and is stable for singular covariances. `root1`, the
+    precomputed S1^(1/2), saves one eigendecomposition when S1 (the real images') is scored against often.
     """
-    root1 = _psd_sqrt(sigma1)
+    root1 = psd_sqrt(sigma1) if root1 is None else root1
     middle = root1 @ sigma2 @ root1
     trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
     diff = mu1 - mu2

@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from gensweep.data.cache import cache_path
 from gensweep.data.tensors import ImageTensors
-from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance
+from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance, psd_sqrt
 from gensweep.models.base import GenerativeModel
 
 log = logging.getLogger("gensweep")
@@ -66,8 +66,9 @@ class QualityMetrics:
             self.backbone = InceptionFeatures(cfg.get("inception_weights")).to(device).eval()
         self.real = self.features(val.images[: self.n])
         self.real_stats = gaussian_stats(self.real)
+        self.real_root = psd_sqrt(self.real_stats[1])
         # The floor: FID of as many training images against the same held-out ones.
-        self.real_fid = frechet_distance(*gaussian_stats(self.features(full_train.images[: self.n])), *self.real_stats)
+        self.real_fid = self._fid(self.features(full_train.images[: self.n]))
         self.setup_seconds = time.perf_counter() - start
         log.info("FID/KID backbone %s%s: real-data floor FID %.3f on %d images (%.1fs)", self.backbone_name,
                  "" if self.classifier_accuracy is None else f" (test accuracy {100 * self.classifier_accuracy:.1f}%)",
@@ -88,6 +89,9 @@ class QualityMetrics:
             out.append(self.backbone(x).double())
         return torch.cat(out)
 
+    def _fid(self, features: torch.Tensor) -> float:
+        return frechet_distance(*self.real_stats, *gaussian_stats(features), root1=self.real_root)
+
     @torch.no_grad()
     def generate(self, model: GenerativeModel, seed: int) -> torch.Tensor:
         """n samples from fixed noise (and, for conditional models, classes in turn): comparable across epochs."""
@@ -105,7 +109,7 @@ class QualityMetrics:
     def evaluate_images(self, images: torch.Tensor, seed: int) -> dict[str, float]:
         """Scores of [0, 1] images (generated ones, or noise and real ones in tests). Uses no global RNG."""
         features = self.features(images)
-        out = {"fid": frechet_distance(*gaussian_stats(features), *self.real_stats)}
+        out = {"fid": self._fid(features)}
         out["kid"] = kernel_distance(self.real, features, self.kid_subsets, self.kid_subset_size,
                                      torch.Generator().manual_seed(seed))[0]
         if self.labelled:
