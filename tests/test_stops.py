@@ -131,3 +131,16 @@ def test_a_sweep_survives_a_diverging_and_a_crashing_job(tmp_path):
     assert json.loads((crash_sweep / "0" / "summary.json").read_text())["status"] == "completed"
     with open(crash_sweep / "report" / "runs.csv") as f:
         assert "failed" in f.read()
+
+
+def test_corrupt_checkpoint_is_refused_and_kept(tmp_path):
+    first = run_cli(["n_epochs=1", *FAST], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
+    ckpt = run / "checkpoint.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])  # truncated, as by a full disk
+    again = run_cli(["n_epochs=2", "resume=true", *FAST], cwd=tmp_path)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert "is not a readable checkpoint" in again.stderr and "train from scratch" in again.stderr
+    assert len(ckpt.read_bytes()) == 1000  # not overwritten
+    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1"]

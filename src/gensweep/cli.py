@@ -51,18 +51,18 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     """
     started = time.perf_counter()
     values = validate(cfg)
-    # Imported here, not at the top: `--cfg job` and config errors then answer without loading torchvision,
-    # matplotlib and the data code.
-    from gensweep.data import apply_subset, load_splits
-    from gensweep.metrics.quality import QualityMetrics
-    from gensweep.train.loop import Trainer, seed_everything
-
     mode = resume_mode(cfg.resume)
     resume = mode != "off" and (run_dir / CHECKPOINT).exists()
     if mode != "off" and not resume and not multirun:  # a sweep job that never ran simply starts
         asked = "true" if mode == "latest" else cfg.resume
         where = f"no run folder under {RUNS}/ has a" if mode == "latest" else f"{cfg.resume} has no"
         raise ConfigError(f"resume={asked}: {where} {CHECKPOINT} to continue from; start without resume")
+    # Imported here, not at the top: `--cfg job` and config errors then answer without loading torchvision,
+    # matplotlib and the data code.
+    from gensweep.data import apply_subset, load_splits
+    from gensweep.metrics.quality import QualityMetrics
+    from gensweep.train.loop import Trainer, seed_everything
+
     seed_everything(cfg.seed)
     full_train, val_set = load_splits(cfg.dataset)
     train_set = apply_subset(full_train, cfg.dataset.get("subset"))
