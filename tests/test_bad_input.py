@@ -28,6 +28,11 @@ CASES = [
     (["metrics.backbone=resnet"], "metrics.backbone='resnet' is invalid"),
     (["logger=wandb"], "logger='wandb' is invalid"),
     (["resume={empty}"], "resume={empty}: {empty} has no checkpoint.pt"),
+    (["model=wgan", "model.n_critic=0"], "model.n_critic=0 is invalid: must be a positive integer"),
+    (["model=wgan", "model.clip=-1"], "model.clip=-1 is invalid: must be a positive number"),
+    (["model=gan", "model.betas=[1]"], "model.betas=[1] is invalid: Adam's betas are two numbers in [0, 1)"),
+    (["metrics.n_samples=1"], "metrics.n_samples=1 is invalid: FID and KID need at least 2 images"),
+    (["width=100000000"], "model=VAE cannot be built with z_dim=20 n_layers=2 width=100000000"),
 ]
 
 

@@ -118,9 +118,9 @@ def test_a_sweep_survives_a_diverging_and_a_crashing_job(tmp_path):
     proc = run_cli(["n_epochs=2", *FAST, "lr=1e-3,1e6", "-m"], cwd=tmp_path)  # job 1 diverges
     assert proc.returncode == 1, proc.stderr
     assert "1 run(s) of the sweep failed" in proc.stderr
-    # job 1 raises inside the optimizer (Adam refuses beta 1): an exception no check anticipated
+    # job 1 raises while splitting the data (a split seed that is not a number): an exception no check anticipated
     (tmp_path / "crash").mkdir()
-    crash = run_cli(["n_epochs=1", *FAST, "model.betas=[0.9,0.999],[1]", "-m"], cwd=tmp_path / "crash")
+    crash = run_cli(["n_epochs=1", *FAST, "dataset.split_seed=0,abc", "-m"], cwd=tmp_path / "crash")
     assert crash.returncode == 1, crash.stderr
     sweeps = sorted((tmp_path / "outputs" / "multirun").glob("*/*"))
     statuses = [json.loads((sweeps[0] / j / "summary.json").read_text())["status"] for j in ("0", "1")]

@@ -13,6 +13,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
@@ -30,17 +31,25 @@ _failed_jobs: list[str] = []
 
 def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
     """Instantiate `model._target_` with the validated top-level keys and the data's shape."""
-    return instantiate(
-        cfg.model,
-        _convert_="all",
-        image_shape=image_shape,
-        n_classes=n_classes,
-        z_dim=values["z_dim"],
-        n_layers=values["n_layers"],
-        width=values["width"],
-        lr=values["lr"],
-        device=values["device"],
-    )
+    try:
+        return instantiate(
+            cfg.model,
+            _convert_="all",
+            image_shape=image_shape,
+            n_classes=n_classes,
+            z_dim=values["z_dim"],
+            n_layers=values["n_layers"],
+            width=values["width"],
+            lr=values["lr"],
+            device=values["device"],
+        )
+    except InstantiationException as err:  # e.g. too large for memory: say which settings, not a traceback
+        cause = err.__cause__ or err
+        raise ConfigError(
+            f"model={cfg.model._target_.rsplit('.', 1)[-1]} cannot be built with z_dim={values['z_dim']} "
+            f"n_layers={values['n_layers']} width={values['width']} ({type(cause).__name__}: {cause}); "
+            "lower width or z_dim, or check the model.* keys"
+        ) from err
 
 
 def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:

@@ -32,6 +32,30 @@ def _positive_float(key: str, value: Any, example: str) -> float:
     return float(value)
 
 
+def _non_negative_float(key: str, value: Any, example: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        raise ConfigError(f"{key}={value!r} is invalid: must be a number >= 0 (e.g. {key}={example})")
+    return float(value)
+
+
+def _check_model_keys(model: DictConfig) -> None:
+    """The optional model keys the models share (present only in the models that use them)."""
+    for key in ("d_steps", "n_critic"):
+        if key in model:
+            _positive_int(f"model.{key}", model[key], "5" if key == "n_critic" else "1")
+    if "clip" in model:
+        _positive_float("model.clip", model.clip, "0.01")
+    if "penalty" in model:
+        _non_negative_float("model.penalty", model.penalty, "10")
+    if "betas" in model:
+        betas = list(model.betas) if not isinstance(model.betas, (str, int, float)) else None
+        if betas is None or len(betas) != 2 or not all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
+        ):
+            raise ConfigError(f"model.betas={model.betas!r} is invalid: Adam's betas are two numbers in [0, 1) "
+                              "(e.g. model.betas=[0.5,0.999])")
+
+
 def resolve_device(spec: Any) -> torch.device:
     text = str(spec)
     if text == "auto":
@@ -79,6 +103,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
             f"model={cls.name} needs class labels and dataset={data.name} has n_classes={data.get('n_classes')}: "
             "pick a labelled dataset (CelebA: dataset.label_attribute=Smiling dataset.n_classes=2)"
         )
+    _check_model_keys(cfg.model)
     arch = cfg.model.get("arch", getattr(cls, "arch", "conv"))
     if arch not in ARCHS:
         raise ConfigError(f"model.arch={arch!r} is invalid: use one of {', '.join(ARCHS)}")
@@ -105,6 +130,13 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError(f"metrics.inception_weights={weights}: no such file; pass the path of an Inception-v3 FID "
                           "weights file, leave it null to download the weights, or use metrics.backbone=classifier")
     metrics_every = _positive_int("metrics.every", cfg.metrics.every, "5")
+    if _positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000") < 2:
+        raise ConfigError("metrics.n_samples=1 is invalid: FID and KID need at least 2 images (e.g. metrics.n_samples=1000)")
+    _positive_int("metrics.kid_subsets", cfg.metrics.kid_subsets, "50")
+    _positive_int("metrics.classifier_steps", cfg.metrics.classifier_steps, "1000")
+    if cfg.trainer.eval_batches is not None:
+        _positive_int("trainer.eval_batches", cfg.trainer.eval_batches, "8")
+    _positive_int("trainer.sample_every", cfg.trainer.sample_every, "1")
     if cfg.logger not in ("csv", "tensorboard"):
         raise ConfigError(f"logger={cfg.logger!r} is invalid: use csv (metrics.csv only) or tensorboard (metrics.csv as well)")
     if cfg.logger == "tensorboard":
@@ -112,7 +144,6 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
 
         if not available():
             raise ConfigError(f"logger=tensorboard needs the tensorboard package, which is not installed: {HINT}")
-    _positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000")
     return {
         "metrics_every": metrics_every,
         "z_dim": z_dim,
