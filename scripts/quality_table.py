@@ -57,6 +57,8 @@ def main() -> None:
     args, extra = parser.parse_known_args()
     sweep = (args.out or ROOT / "outputs" / "quality" / args.dataset).resolve()
     if sweep.exists():
+        if not (sweep / "multirun.yaml").is_file():
+            sys.exit(f"{sweep} exists and is not an earlier sweep of this script: choose another --out")
         shutil.rmtree(sweep)
     command = [sys.executable, "-m", "gensweep", f"model={args.models}", f"dataset={args.dataset}",
                f"n_epochs={args.epochs}", f"device={args.device}", "trainer.progress=false",
@@ -80,7 +82,7 @@ def main() -> None:
             "classes_covered": str(final.get("classes_covered", "")),
             "note": f"{summary.get('train_seconds', 0):.0f}s training, metrics {100 * share:.1f}% of wall time",
         })
-    table += reference_rows(args.dataset, [f"device={args.device}"])
+    table += reference_rows(args.dataset, [f"device={args.device}", *extra])  # scored with the same settings
 
     columns = ["model", "fid", "kid", "inception_score", "classes_covered", "note"]
     print(f"\n{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0\n")

@@ -144,3 +144,16 @@ def test_corrupt_checkpoint_is_refused_and_kept(tmp_path):
     assert "is not a readable checkpoint" in again.stderr and "train from scratch" in again.stderr
     assert len(ckpt.read_bytes()) == 1000  # not overwritten
     assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1"]
+
+
+def test_quality_metrics_do_not_shift_the_training_stream(tmp_path):
+    """A run that trains the FID classifier, one that loads it from the cache and one without metrics train
+    the same: building a backbone must not draw from the training random stream."""
+    from conftest import train_run
+
+    args = ["model=gan", "n_epochs=2", *SMOKE, f"dataset.root={tmp_path / 'data'}"]
+    cold = train_run(tmp_path / "cold", args)["final"]
+    warm = train_run(tmp_path / "warm", args)["final"]
+    none = train_run(tmp_path / "none", [*args, "metrics.backbone=none"])["final"]
+    for key in ("train_loss_d", "train_loss_g", "val_loss_d"):
+        assert cold[key] == warm[key] == none[key]

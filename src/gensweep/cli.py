@@ -11,6 +11,7 @@ import traceback
 from pathlib import Path
 
 import hydra
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.errors import InstantiationException
@@ -94,7 +95,11 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
              values["device"], run_dir)
     quality = None
     if cfg.metrics.backbone != "none":
-        quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), values["device"])
+        # Building a backbone draws random initial weights: in a forked RNG, so a cached or a freshly trained
+        # classifier, or no metrics at all, leave training with the same random stream.
+        device = values["device"]
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), device)
     trainer = Trainer(
         model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
         seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
@@ -140,11 +145,10 @@ def _job(cfg: DictConfig) -> float | None:
         _failed_jobs.append(str(run_dir))
         return None
     except Exception as err:  # noqa: BLE001 - any bug in one configuration must not take the sweep down
+        _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
         if not multirun:
-            _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
             raise
         log.exception("job %s failed", hydra_cfg.job.num)
-        _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
         _failed_jobs.append(str(run_dir))
         return None
     final = summary["final"]

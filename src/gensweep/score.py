@@ -29,6 +29,10 @@ def _run_config(run: Path, overrides: list[str]) -> DictConfig:
     saved = run / ".hydra" / "config.yaml"
     if not saved.is_file():
         raise ConfigError(f"{run} has no .hydra/config.yaml: pass a gensweep run folder, an image folder, train or noise")
+    groups = [o for o in overrides if o.split("=", 1)[0] in ("model", "dataset")]
+    if groups:
+        raise ConfigError(f"{' '.join(groups)}: a run folder is scored on its own model and dataset; "
+                          "override their keys (e.g. metrics.n_samples=2000) or score an image folder instead")
     cfg = OmegaConf.load(saved)
     cfg.merge_with_dotlist([o for o in overrides if "=" in o])
     return cfg
@@ -48,7 +52,11 @@ def score(what: str, overrides: list[str]) -> dict:
 
     path = Path(what).expanduser()
     is_run = path.is_dir() and (path / "checkpoint.pt").is_file()
+    if path.is_dir() and not is_run and any((path / n).exists() for n in (".hydra", "summary.json", "metrics.csv")):
+        raise ConfigError(f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
+                          "from (pass a job folder that trained, or a folder of sample images)")
     cfg = _run_config(path, overrides) if is_run else _composed(overrides)
+    cfg.logger = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
     if cfg.metrics.backbone == "none":
         raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")
     values = validate(cfg)
@@ -75,9 +83,10 @@ def score(what: str, overrides: list[str]) -> dict:
     else:
         raise ConfigError(f"{what}: not a run folder, an image folder, train or noise")
     images = images.float() / 255 if images.dtype == torch.uint8 else images
+    seed = int(cfg.seed) + 1 if is_run else 0  # a run's KID subsets were drawn with seed + 1
     out = {"what": what, "images": len(images), "dataset": str(cfg.dataset.name), "backbone": quality.backbone_name,
            "real_floor_fid": round(quality.real_fid, 4)}
-    out.update({k: round(v, 6) if isinstance(v, float) else v for k, v in quality.evaluate_images(images, seed=0).items()})
+    out.update({k: round(v, 6) if isinstance(v, float) else v for k, v in quality.evaluate_images(images, seed=seed).items()})
     return out
 
 

@@ -51,21 +51,22 @@ def kernel_distance(
     """KID (Bińkowski et al., 2018): mean and std over `subsets` random subsets of the unbiased MMD^2 with
     the cubic polynomial kernel k(x, y) = (x.y / D + 1)^3.
 
-    The three kernel matrices are computed once over all images and each subset indexes into them. When
-    the subset takes every image of both sets, all subsets are the same set, so it is computed once.
+    When the subset takes every image of both sets, all subsets are the same set, so it is computed once;
+    otherwise the kernels are computed per subset (memory grows with the subset, not the sample count).
     """
     real, fake = real.double(), fake.double()
     size = min(subset_size, len(real), len(fake))
     dim = real.shape[1]
-    k_rr = (real @ real.T / dim + 1) ** 3
-    k_ff = (fake @ fake.T / dim + 1) ** 3
-    k_rf = (real @ fake.T / dim + 1) ** 3
+
+    def mmd2(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return _unbiased_mmd2((x @ x.T / dim + 1) ** 3, (y @ y.T / dim + 1) ** 3, (x @ y.T / dim + 1) ** 3)
+
     if size == len(real) == len(fake):
-        return float(_unbiased_mmd2(k_rr, k_ff, k_rf)), 0.0
+        return float(mmd2(real, fake)), 0.0
     scores = []
     for _ in range(subsets):
         i = torch.randperm(len(real), generator=generator)[:size].to(real.device)
         j = torch.randperm(len(fake), generator=generator)[:size].to(fake.device)
-        scores.append(_unbiased_mmd2(k_rr[i][:, i], k_ff[j][:, j], k_rf[i][:, j]))
+        scores.append(mmd2(real[i], fake[j]))
     values = torch.stack(scores)
     return float(values.mean()), float(values.std()) if subsets > 1 else 0.0

@@ -120,25 +120,27 @@ class Trainer:
             dynamic_ncols=True,
         )
         last_refresh = time.monotonic()
-        for images, labels in self.train_data.batches(self.batch_size, self.order, drop_last=True, skip=done):
-            if signals.received is not None:
-                bar.close()
-                partial = {"epoch": epoch, "batches_done": done, "order": epoch_order,
-                           "sums": {k: v.item() for k, v in sums.items()}, "counts": dict(counts)}
-                raise _Interrupt(signals.received, step, partial)
-            out = model.train_step(model.to_input(images), labels)
-            for k, v in out.items():
-                sums[k] = sums[k] + v if k in sums else v.clone()
-                counts[k] += 1
-            step += 1
-            done += 1
-            if step % every == 0:
-                self._check_finite(sums, epoch, step)
-            bar.update()
-            if not bar.disable and time.monotonic() - last_refresh > 0.5:
-                bar.set_postfix({k: f"{(sums[k] / counts[k]).item():.4g}" for k in sums}, refresh=False)
-                last_refresh = time.monotonic()
-        bar.close()
+        try:
+            for images, labels in self.train_data.batches(self.batch_size, self.order, drop_last=True, skip=done):
+                if signals.received is not None:
+                    self._check_finite(sums, epoch, step)  # never checkpoint weights that already diverged
+                    partial = {"epoch": epoch, "batches_done": done, "order": epoch_order,
+                               "sums": {k: v.item() for k, v in sums.items()}, "counts": dict(counts)}
+                    raise _Interrupt(signals.received, step, partial)
+                out = model.train_step(model.to_input(images), labels)
+                for k, v in out.items():
+                    sums[k] = sums[k] + v if k in sums else v.clone()
+                    counts[k] += 1
+                step += 1
+                done += 1
+                if step % every == 0:
+                    self._check_finite(sums, epoch, step)
+                bar.update()
+                if not bar.disable and time.monotonic() - last_refresh > 0.5:
+                    bar.set_postfix({k: f"{(sums[k] / counts[k]).item():.4g}" for k in sums}, refresh=False)
+                    last_refresh = time.monotonic()
+        finally:
+            bar.close()
         self._check_finite(sums, epoch, step)
         return {k: (sums[k] / counts[k]).item() for k in sums}, step
 
@@ -300,9 +302,13 @@ class Trainer:
                         "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
                         "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
                     )
+                    if signals.received is not None and epoch < self.n_epochs:  # arrived after the last step
+                        raise RunInterrupted(signals.received, epoch, step)
+                plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
+                self._save_final_images()
         except RunStopped as stop:
             status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
-            summary = self._summary(status, metrics.rows, time.perf_counter() - start, seconds, step)
+            summary = self._summary(status, metrics.rows, time.perf_counter() - start, seconds, stop.step)
             write_json(self.run_dir / "summary.json", {**summary, "error": str(stop)})
             if metrics.rows:
                 plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
@@ -310,10 +316,10 @@ class Trainer:
         finally:
             if board is not None:
                 board.close()
-        plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
-        self._save_final_images()
         summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)
         write_json(self.run_dir / "summary.json", summary)
+        if signals.received is not None:  # the run finished, but a sweep must still stop here
+            raise RunInterrupted(signals.received, self.n_epochs, step)
         return summary
 
     def _epoch_row(self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]) -> dict[str, float]:

@@ -14,17 +14,19 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class RunStopped(Exception):
-    """Base of the deliberate stops; `exit_code` is what the process should exit with."""
+    """Base of the deliberate stops; `exit_code` is what the process should exit with, `step` where it stopped."""
 
-    exit_code = 1
+    exit_code: int
+    step: int
 
 
 class RunInterrupted(RunStopped):
     def __init__(self, signum: int, epoch: int, step: int) -> None:
         self.exit_code = 128 + signum  # the shell's convention: 143 for SIGTERM, 130 for SIGINT
+        self.step = step
         name = signal.Signals(signum).name
         super().__init__(
-            f"{name} received: stopped after step {step} (epoch {epoch} in progress) and saved a checkpoint; "
+            f"{name} received: stopped after step {step} (epoch {epoch}) and saved a checkpoint; "
             "run the same command with resume=true (or resume=<run folder>) to continue"
         )
 
@@ -33,7 +35,8 @@ class RunDiverged(RunStopped):
     exit_code = 3
 
     def __init__(self, epoch: int, step: int, name: str, kept_epoch: int) -> None:
-        kept = f"the checkpoint of epoch {kept_epoch} is kept" if kept_epoch else "only the initial checkpoint exists"
+        self.step = step
+        kept = f"the last good checkpoint (after epoch {kept_epoch}{': the initial weights' if not kept_epoch else ''}) is kept"
         super().__init__(
             f"diverged at epoch {epoch}, step {step} ({name} is not finite); {kept}. Lower lr, or for a GAN "
             "raise model.d_steps / use wgan_gp, then start a fresh run"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+QUALITY = ("jsd", "emd", "fid", "kid", "inception_score", "classes_covered")
 HINT = "pip install tensorboard (or pip install 'gensweep[tensorboard]'), or use logger=csv"
 
 
@@ -21,14 +22,15 @@ class TensorBoardLog:
     def __init__(self, folder: Path, resume_epoch: int = 0) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
-        # On resume, events past the checkpoint's epoch (an epoch that never finished) are purged.
-        self.writer = SummaryWriter(str(folder), purge_step=resume_epoch + 1 if resume_epoch else None)
+        # Events past the checkpoint's epoch (written before a kill, by an epoch whose checkpoint never landed)
+        # are purged.
+        self.writer = SummaryWriter(str(folder), purge_step=resume_epoch + 1)
 
     def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int) -> None:
         epoch = int(row["epoch"])
         for key, value in row.items():
             if key not in ("epoch", "step") and isinstance(value, (int, float)) and math.isfinite(value):
-                group = "train" if key.startswith("train_") else "val" if key.startswith("val_") else "quality"
+                group = ("val" if key.startswith("val_") else "quality" if key in QUALITY else "train")
                 self.writer.add_scalar(f"{group}/{key}", value, epoch)
         if samples is not None:
             from torchvision.utils import make_grid
