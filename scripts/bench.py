@@ -74,39 +74,28 @@ def _reset_peak(device: torch.device) -> None:
         torch.cuda.reset_peak_memory_stats(device)
 
 
-def compose(model: str, shape: str, root: Path, device: str, extra: list[str]):
+def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra: list[str]):
     from hydra import compose as hydra_compose, initialize_config_module
 
     dataset = "mnist" if shape == "mnist" else "cifar10"
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
         return hydra_compose(config_name="config", overrides=[
             f"model={model}", f"dataset={dataset}", f"dataset.root={root}", "dataset.download=false",
-            f"device={device}", "trainer.progress=false", f"batch_size={BATCH}", *extra])
+            f"device={device}", "trainer.progress=false", f"batch_size={BATCH}", f"n_epochs={epochs}", *extra])
 
 
-def bench_trainer(cfg, run_dir: Path, epochs: int) -> tuple[float, float, int]:
-    """(a): images/s of Trainer.fit, its peak memory, steps."""
-    from gensweep.cli import build_model
-    from gensweep.config import validate
-    from gensweep.data import load_splits
-    from gensweep.metrics.quality import QualityMetrics
-    from gensweep.train.loop import Trainer, seed_everything
+def bench_trainer(cfg, run_dir: Path) -> tuple[float, float, int]:
+    """(a): images/s of Trainer.fit as a run builds it (set-up before the first step left out), peak memory, steps."""
+    from gensweep.cli import build_trainer
 
-    values = validate(cfg)
     run_dir.mkdir(parents=True)
-    seed_everything(0)
-    train, val = load_splits(cfg.dataset)
-    model = build_model(cfg, values, train.shape, 10)
-    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, 10, values["device"])
-    identity = {"model": model.name, "bench": True}
-    trainer = Trainer(model, train, val, run_dir=run_dir, n_epochs=epochs, batch_size=BATCH, seed=0, identity=identity,
-                      trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"])
-    _reset_peak(model.device)
+    trainer, _ = build_trainer(cfg, run_dir)
+    _reset_peak(trainer.device)
     start = time.perf_counter()
     summary = trainer.fit(resume=False)
-    _sync(model.device)
+    _sync(trainer.device)
     seconds = time.perf_counter() - start
-    return summary["steps"] * BATCH / seconds, _peak_mb(model.device), summary["steps"]
+    return summary["steps"] * BATCH / seconds, _peak_mb(trainer.device), summary["steps"]
 
 
 def bench_bare(cfg, shape: tuple[int, int, int], steps: int) -> tuple[float, float]:
@@ -195,8 +184,8 @@ def main() -> None:
             n_train = args.steps_per_epoch * BATCH
             (write_mnist if shape_name == "mnist" else write_cifar)(root, n_train, 1000)
             for model in args.models.split(","):
-                cfg = compose(model, shape_name, root, args.device, args.overrides)
-                a, mem_a, done = bench_trainer(cfg, tmp_path / f"run-{shape_name}-{model}", args.epochs)
+                cfg = compose(model, shape_name, root, args.device, args.epochs, args.overrides)
+                a, mem_a, done = bench_trainer(cfg, tmp_path / f"run-{shape_name}-{model}")
                 b, mem_b = bench_bare(cfg, SHAPES[shape_name], steps)
                 c, mem_c = bench_peer(cfg, shape_name, root, steps, args.workers)
                 row = {"device": args.device, "data": shape_name, "model": model, "steps": done,

@@ -19,31 +19,21 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def reference_rows(dataset: str, extra: list[str]) -> list[dict[str, str]]:
-    """FID/KID of real training images (the floor) and of uniform noise, against the same held-out images."""
-    from hydra import compose, initialize_config_module
+    """FID/KID of real training images (the floor) and of uniform noise, through `python -m gensweep.score`'s
+    own function, so they are scored exactly as the runs were."""
+    from gensweep.score import score
 
-    from gensweep.config import resolve_device
-    from gensweep.data import load_splits
-    from gensweep.metrics.quality import QualityMetrics
-
-    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"dataset={dataset}", *extra])
-    train, val = load_splits(cfg.dataset)
-    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), resolve_device(cfg.device))
-    real = train.images[: quality.n].float() / 255
-    noise = torch.rand(real.shape, generator=torch.Generator().manual_seed(0))
     rows = []
-    for name, images in (("real training images (floor)", real), ("uniform noise", noise)):
-        scores = quality.evaluate_images(images, seed=1)
-        rows.append({"model": name, **{k: f"{v:.4g}" if isinstance(v, float) else str(v) for k, v in scores.items()}})
-    rows[0]["note"] = f"backbone {quality.backbone_name}, test accuracy {100 * (quality.classifier_accuracy or 0):.1f}%, {quality.n} images"
+    for what, name in (("train", "real training images (floor)"), ("noise", "uniform noise")):
+        scores = score(what, [f"dataset={dataset}", *extra])
+        rows.append({"model": name, **{k: f"{scores[k]:.4g}" if isinstance(scores[k], float) else str(scores[k])
+                                       for k in ("fid", "kid", "inception_score", "classes_covered") if k in scores}})
+    rows[0]["note"] = f"backbone {scores['backbone']}, {scores['images']} images"
     return rows
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 import torch
@@ -25,6 +26,9 @@ from gensweep.paths import CHECKPOINT, RUNS, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
+
+if TYPE_CHECKING:
+    from gensweep.train.loop import Trainer
 
 log = logging.getLogger("gensweep")
 _failed_jobs: list[str] = []
@@ -54,12 +58,18 @@ def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int]
 
 
 def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
-    """Validate, load data, build the model and train it; returns the run's summary.
+    """Validate, load data, build the model and train it; returns the run's summary."""
+    started = time.perf_counter()
+    trainer, resume = build_trainer(cfg, run_dir, multirun)
+    return trainer.fit(resume=resume, started=started)
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tuple[Trainer, bool]:
+    """Everything before the first step: checks, data, model, metric backbone; (trainer, whether to resume).
 
     With `resume`, a sweep job whose folder has no checkpoint yet starts fresh (it never ran); a single run
     asked to resume a folder without one is an error.
     """
-    started = time.perf_counter()
     values = validate(cfg)
     mode = resume_mode(cfg.resume)
     resume = mode != "off" and (run_dir / CHECKPOINT).exists()
@@ -105,7 +115,7 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
         seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
         tensorboard=cfg.logger == "tensorboard",
     )
-    return trainer.fit(resume=resume, started=started)
+    return trainer, resume
 
 
 def _discard_if_unused(run_dir: Path) -> None:

@@ -304,14 +304,14 @@ class Trainer:
                     )
                     if signals.received is not None and epoch < self.n_epochs:  # arrived after the last step
                         raise RunInterrupted(signals.received, epoch, step)
-                plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
+                self._plot_curves(metrics.rows)
                 self._save_final_images()
         except RunStopped as stop:
             status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
             summary = self._summary(status, metrics.rows, time.perf_counter() - start, seconds, stop.step)
             write_json(self.run_dir / "summary.json", {**summary, "error": str(stop)})
             if metrics.rows:
-                plot_curves(metrics.rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
+                self._plot_curves(metrics.rows)
             raise
         finally:
             if board is not None:
@@ -321,6 +321,9 @@ class Trainer:
         if signals.received is not None:  # the run finished, but a sweep must still stop here
             raise RunInterrupted(signals.received, self.n_epochs, step)
         return summary
+
+    def _plot_curves(self, rows: list[dict[str, float]]) -> None:
+        plot_curves(rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
 
     def _epoch_row(self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]) -> dict[str, float]:
         """The epoch's metrics.csv row: losses, JSD/EMD and, every `quality_every` epochs, FID and KID."""
