@@ -1,25 +1,33 @@
 """Training throughput, three ways, on the same networks: gensweep's trainer (a), the bare-model limit (b) and
-the usual peer loop (c), with the ratios a/b and a/c.
+the usual peer loop (c), with the ratios a/b and a/c and each one's peak memory.
 
     python scripts/bench.py                                   # CPU, every model, MNIST- and CIFAR-sized data
-    python scripts/bench.py --device cuda --steps-per-epoch 100
-    python scripts/bench.py --models vae,gan --shapes mnist --steps-per-epoch 20    # a quick look
+    python scripts/bench.py --device cuda
+    python scripts/bench.py --models vae,gan --shapes mnist --steps-per-epoch 50      # a quick look
+    python scripts/bench.py --models dcgan --variants 32,bf16,channels_last,compile   # the speed options
 
-(a) gensweep's real trainer (`Trainer.fit`) for `--epochs` epochs of `--steps-per-epoch` steps, with all a
-    default run does per epoch: validation, sample grid, checkpoint, FID/KID every 5 epochs and at the end,
-    curves and interpolation at the end. Data loading and the FID backbone's one-off setup are left out
-    (they happen once per run, before training: see the startup figures).
+(a) gensweep's real trainer (`Trainer.fit`, built as a run builds it) for `--epochs` epochs of
+    `--steps-per-epoch` steps (default: the real epoch, 468 MNIST / 390 CIFAR-10 batches of 128) with all a
+    default run does: validation, sample grid and checkpoint every epoch, FID/KID every 5 epochs and at the
+    end, curves and interpolations at the end. The default 5 epochs hold one FID evaluation, as every 5
+    epochs of a 50-epoch run do, and the end-of-run work that a 50-epoch run spreads over ten times as many.
+    Data loading and the FID backbone's one-off setup come before the first step: see scripts/startup.py.
 (b) the bare limit: `model.train_step` on one pre-made float batch already on the device, nothing else.
 (c) the usual peer loop: torchvision's MNIST / CIFAR10 Dataset with ToTensor (+ Normalize to [-1, 1] for
     the GANs) through a DataLoader (`--workers`, shuffle, drop_last, pin_memory on CUDA) feeding the same step.
+(b) and (c) time `--measure-steps` steps after 5 warm-up steps. Each measurement runs in its own fresh
+process, so the peak memory columns (CUDA: max allocated; CPU: the process's maximum resident set) are its own.
 
-The data are random uint8 images written in the real on-disk formats (MNIST idx files, CIFAR-10 pickle
-batches) under a temporary folder: throughput does not depend on content. Results go to bench.csv.
+`--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
+cudnn_benchmark; (a) and (b) both get the option. The data are random uint8 images written in the real
+on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput does not depend
+on content. Rows go to bench.csv as they finish.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing as mp
 import pickle
 import resource
 import struct
@@ -58,6 +66,17 @@ def write_cifar(root: Path, n_train: int, n_test: int) -> None:
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}, protocol=2))
 
 
+VARIANTS = {
+    "32": [],
+    "bf16": ["trainer.precision=bf16"],
+    "16-mixed": ["trainer.precision=16-mixed"],
+    "channels_last": ["trainer.channels_last=true"],
+    "compile": ["trainer.compile=true"],
+    "cudnn_benchmark": ["trainer.cudnn_benchmark=true"],
+}
+FULL_EPOCH = {"mnist": 60000 // BATCH, "cifar": 50000 // BATCH}
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -66,7 +85,7 @@ def _sync(device: torch.device) -> None:
 def _peak_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the process's high-water mark so far
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this (fresh) process's high-water mark
 
 
 def _reset_peak(device: torch.device) -> None:
@@ -84,8 +103,25 @@ def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra:
             f"device={device}", "trainer.progress=false", f"batch_size={BATCH}", f"n_epochs={epochs}", *extra])
 
 
-def bench_trainer(cfg, run_dir: Path) -> tuple[float, float, int]:
-    """(a): images/s of Trainer.fit as a run builds it (set-up before the first step left out), peak memory, steps."""
+def _build(cfg, shape: tuple[int, int, int]):
+    """The run's model with the run's speed options, outside a trainer."""
+    from gensweep.cli import build_model
+    from gensweep.config import validate
+
+    values = validate(cfg)
+    torch.manual_seed(0)
+    model = build_model(cfg, values, shape, 10)
+    t = cfg.trainer
+    model.accelerate(str(t.precision), t.channels_last, t.compile)
+    if model.device.type == "cuda":
+        torch.backends.cudnn.benchmark = bool(t.cudnn_benchmark)
+    model.set_train(True)
+    return model
+
+
+def bench_trainer(cfg, run_dir: Path) -> dict:
+    """(a): images/s of Trainer.fit as a run builds it (set-up before the first step left out), and where the
+    time beyond the training steps went."""
     from gensweep.cli import build_trainer
 
     run_dir.mkdir(parents=True)
@@ -95,21 +131,18 @@ def bench_trainer(cfg, run_dir: Path) -> tuple[float, float, int]:
     summary = trainer.fit(resume=False)
     _sync(trainer.device)
     seconds = time.perf_counter() - start
-    return summary["steps"] * BATCH / seconds, _peak_mb(trainer.device), summary["steps"]
+    parts = summary["seconds_by_part"]
+    return {"rate": summary["steps"] * BATCH / seconds, "peak": _peak_mb(trainer.device), "steps": summary["steps"],
+            "beyond_steps": 1 - parts["steps"] / seconds,
+            "metrics_grids_ckpt": (parts.get("metrics", 0) + parts.get("samples", 0) + parts.get("checkpoints", 0)) / seconds}
 
 
-def bench_bare(cfg, shape: tuple[int, int, int], steps: int) -> tuple[float, float]:
+def bench_bare(cfg, shape: tuple[int, int, int], steps: int) -> dict:
     """(b): images/s of train_step alone on one batch already on the device."""
-    from gensweep.cli import build_model
-    from gensweep.config import validate
-
-    values = validate(cfg)
-    torch.manual_seed(0)
-    model = build_model(cfg, values, shape, 10)
-    model.set_train(True)
+    model = _build(cfg, shape)
     x = model.to_input(torch.randint(0, 256, (BATCH, *shape), dtype=torch.uint8))
     y = torch.randint(0, 10, (BATCH,), device=model.device)
-    for _ in range(3):
+    for _ in range(5):
         model.train_step(x, y)
     _sync(model.device)
     _reset_peak(model.device)
@@ -117,16 +150,13 @@ def bench_bare(cfg, shape: tuple[int, int, int], steps: int) -> tuple[float, flo
     for _ in range(steps):
         model.train_step(x, y)
     _sync(model.device)
-    return steps * BATCH / (time.perf_counter() - start), _peak_mb(model.device)
+    return {"rate": steps * BATCH / (time.perf_counter() - start), "peak": _peak_mb(model.device)}
 
 
-def bench_peer(cfg, shape_name: str, root: Path, steps: int, workers: int) -> tuple[float, float]:
+def bench_peer(cfg, shape_name: str, root: Path, steps: int, workers: int) -> dict:
     """(c): images/s of the same step fed by a torchvision Dataset through a DataLoader."""
     import torchvision.datasets as tvd
     import torchvision.transforms as T
-
-    from gensweep.cli import build_model
-    from gensweep.config import validate
 
     class RandomCIFAR10(tvd.CIFAR10):
         """CIFAR10 reading the benchmark's own pickles (random files have no published checksums)."""
@@ -137,30 +167,46 @@ def bench_peer(cfg, shape_name: str, root: Path, steps: int, workers: int) -> tu
         def _load_meta(self) -> None:
             self.classes = [str(i) for i in range(10)]
 
-    values = validate(cfg)
-    torch.manual_seed(0)
     shape = SHAPES[shape_name]
-    model = build_model(cfg, values, shape, 10)
-    model.set_train(True)
-    steps_tf = [T.ToTensor()] + ([T.Normalize((0.5,) * shape[0], (0.5,) * shape[0])] if model.value_range == "symmetric" else [])
-    transform = T.Compose(steps_tf)
+    model = _build(cfg, shape)
+    channels = [T.Normalize((0.5,) * shape[0], (0.5,) * shape[0])] if model.value_range == "symmetric" else []
+    transform = T.Compose([T.ToTensor(), *channels])
     cls = tvd.MNIST if shape_name == "mnist" else RandomCIFAR10
     dataset = cls(str(root), train=True, download=False, transform=transform)
     loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=workers, drop_last=True,
                                          pin_memory=model.device.type == "cuda", persistent_workers=workers > 0)
-    done, start = -3, 0.0
+    done, start = -5, 0.0
     while done < steps:
         for x, y in loader:
             if done == 0:
                 _sync(model.device)
                 _reset_peak(model.device)
                 start = time.perf_counter()
-            model.train_step(x.to(model.device, non_blocking=True), y.to(model.device, non_blocking=True))
+            x = x.to(model.device, non_blocking=True)
+            if model.memory_format is not torch.contiguous_format:
+                x = x.contiguous(memory_format=model.memory_format)
+            model.train_step(x, y.to(model.device, non_blocking=True))
             done += 1
             if done >= steps:
                 break
     _sync(model.device)
-    return steps * BATCH / (time.perf_counter() - start), _peak_mb(model.device)
+    return {"rate": steps * BATCH / (time.perf_counter() - start), "peak": _peak_mb(model.device)}
+
+
+def _child(queue, fn, args) -> None:
+    queue.put(fn(*args))
+
+
+def isolated(fn, *args) -> dict:
+    """Run one measurement in a fresh process: no warm caches, allocator or threads carried between them."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue, fn, args))  # not a daemon: (c) starts DataLoader workers
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        raise SystemExit(f"{fn.__name__}{args[1:]} failed (exit {proc.exitcode}); its traceback is above")
+    return queue.get()
 
 
 def main() -> None:
@@ -169,43 +215,52 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--shapes", default="mnist,cifar")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--steps-per-epoch", type=int, default=30)
+    parser.add_argument("--variants", default="32", help=f"comma list of {', '.join(VARIANTS)}")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: the real epoch (468 / 390)")
+    parser.add_argument("--measure-steps", type=int, default=200, help="steps timed in (b) and (c)")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the peer loop (c)")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/bench.csv"))
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every run, e.g. width=128")
     args = parser.parse_args()
-    steps = args.epochs * args.steps_per_epoch
+    for v in args.variants.split(","):
+        if v not in VARIANTS:
+            parser.error(f"--variants: {v!r} is not one of {', '.join(VARIANTS)}")
     rows = []
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gensweep-bench-") as tmp:
         tmp_path = Path(tmp)
         for shape_name in args.shapes.split(","):
+            per_epoch = args.steps_per_epoch or FULL_EPOCH[shape_name]
             root = tmp_path / shape_name
-            n_train = args.steps_per_epoch * BATCH
-            (write_mnist if shape_name == "mnist" else write_cifar)(root, n_train, 1000)
+            (write_mnist if shape_name == "mnist" else write_cifar)(root, per_epoch * BATCH, 1000)
             for model in args.models.split(","):
-                cfg = compose(model, shape_name, root, args.device, args.epochs, args.overrides)
-                a, mem_a, done = bench_trainer(cfg, tmp_path / f"run-{shape_name}-{model}")
-                b, mem_b = bench_bare(cfg, SHAPES[shape_name], steps)
-                c, mem_c = bench_peer(cfg, shape_name, root, steps, args.workers)
-                row = {"device": args.device, "data": shape_name, "model": model, "steps": done,
-                       "trainer_img_s": round(a, 1), "bare_img_s": round(b, 1), "peer_img_s": round(c, 1),
-                       "a_over_b": round(a / b, 3), "a_over_c": round(a / c, 3),
-                       "peak_mb_trainer": round(mem_a, 1), "peak_mb_bare": round(mem_b, 1), "peak_mb_peer": round(mem_c, 1)}
-                rows.append(row)
-                print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    columns = list(rows[0])
-    print(f"\n{args.device}, batch {BATCH}, {args.epochs} epochs x {args.steps_per_epoch} steps, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__}\n")
-    print("| " + " | ".join(columns[1:]) + " |")
-    print("|" + "---|" * (len(columns) - 1))
+                for variant in args.variants.split(","):
+                    cfg = compose(model, shape_name, root, args.device, args.epochs, [*VARIANTS[variant], *args.overrides])
+                    a = isolated(bench_trainer, cfg, tmp_path / f"run-{shape_name}-{model}-{variant}")
+                    b = isolated(bench_bare, cfg, SHAPES[shape_name], args.measure_steps)
+                    c = isolated(bench_peer, cfg, shape_name, root, args.measure_steps, args.workers)
+                    row = {"device": args.device, "data": shape_name, "model": model, "variant": variant,
+                           "steps_a": a["steps"], "trainer_img_s": round(a["rate"], 1), "bare_img_s": round(b["rate"], 1),
+                           "peer_img_s": round(c["rate"], 1), "a_over_b": round(a["rate"] / b["rate"], 3),
+                           "a_over_c": round(a["rate"] / c["rate"], 3),
+                           "beyond_steps_pct": round(100 * a["beyond_steps"], 1),
+                           "metrics_grids_ckpt_pct": round(100 * a["metrics_grids_ckpt"], 1),
+                           "peak_mb_a": round(a["peak"]), "peak_mb_b": round(b["peak"]), "peak_mb_c": round(c["peak"])}
+                    rows.append(row)
+                    print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+                    with open(args.out, "w", newline="") as f:
+                        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+                        writer.writeheader()
+                        writer.writerows(rows)
+    columns = list(rows[0])[1:]
+    name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
+    print(f"\n{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "
+          f"{args.steps_per_epoch or 'full'} steps, (b)/(c) {args.measure_steps} steps, {args.workers} workers in (c)\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     for row in rows:
-        print("| " + " | ".join(str(row[c]) for c in columns[1:]) + " |")
+        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
     print(f"\nwritten: {args.out}", file=sys.stderr)
 
 

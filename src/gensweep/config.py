@@ -13,6 +13,7 @@ import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from gensweep.models.base import PRECISIONS
 from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
 
 
@@ -137,6 +138,13 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     if cfg.trainer.eval_batches is not None:
         _positive_int("trainer.eval_batches", cfg.trainer.eval_batches, "8")
     _positive_int("trainer.sample_every", cfg.trainer.sample_every, "1")
+    precision = str(cfg.trainer.get("precision", 32))
+    if precision not in PRECISIONS:
+        raise ConfigError(f"trainer.precision={precision} is invalid: use 32, bf16 or 16-mixed")
+    for key in ("compile", "channels_last", "cudnn_benchmark"):
+        if not isinstance(cfg.trainer.get(key, False), bool):
+            raise ConfigError(f"trainer.{key}={cfg.trainer.get(key)!r} is invalid: use true or false")
+    device = resolve_device(cfg.device)
     if cfg.logger not in ("csv", "tensorboard"):
         raise ConfigError(f"logger={cfg.logger!r} is invalid: use csv (metrics.csv only) or tensorboard (metrics.csv as well)")
     if cfg.logger == "tensorboard":
@@ -152,5 +160,6 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         "batch_size": batch_size,
         "n_epochs": n_epochs,
         "lr": lr,
-        "device": resolve_device(cfg.device),
+        "device": device,
+        "precision": precision,
     }

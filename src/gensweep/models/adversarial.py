@@ -68,24 +68,19 @@ class Adversarial(GenerativeModel):
         g, d = self.nets["generator"], self.nets["discriminator"]
         labels = self._labels(y)
         n = x.shape[0]
-        with torch.no_grad():
-            fake = g(self._noise(n), labels)
-        loss_d = self.d_loss(d(x, labels), d(fake, labels))
-        reg = self.d_regulariser(x, fake, labels)
-        total = loss_d if reg is None else loss_d + reg
-        opt_d = self.optims["discriminator"]
-        opt_d.zero_grad(set_to_none=True)
-        total.backward()
-        opt_d.step()
+        with self.autocast():
+            with torch.no_grad():
+                fake = g(self._noise(n), labels)
+            loss_d = self.d_loss(d(x, labels), d(fake, labels))
+            reg = self.d_regulariser(x, fake, labels)
+        self.optimize("discriminator", loss_d if reg is None else loss_d + reg)
         self.after_d_step()
         out = {"loss_d": loss_d.detach()}
         self.d_calls += 1
         if self.d_calls % self.d_steps == 0:
-            loss_g = self.g_loss(d(g(self._noise(n), labels), labels))
-            opt_g = self.optims["generator"]
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
+            with self.autocast():
+                loss_g = self.g_loss(d(g(self._noise(n), labels), labels))
+            self.optimize("generator", loss_g)
             out["loss_g"] = loss_g.detach()
         return out
 

@@ -28,9 +28,3 @@ class ConvAutoencoder(GenerativeModel):
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return torch.sigmoid(self.nets["decoder"](z))
-
-    def step(self, loss: torch.Tensor) -> None:
-        opt = self.optims["adam"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()

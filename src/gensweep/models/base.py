@@ -6,10 +6,14 @@ columns (JSD, EMD), draws sample grids with `sample`, and checkpoints through `s
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
+
+PRECISIONS = {"32": None, "bf16": torch.bfloat16, "16-mixed": torch.float16}
 
 
 class GenerativeModel:
@@ -47,11 +51,61 @@ class GenerativeModel:
         self.device = device
         self.nets: dict[str, nn.Module] = {}
         self.optims: dict[str, torch.optim.Optimizer] = {}
+        self.amp_dtype: torch.dtype | None = None  # autocast dtype of train_step (None: float32)
+        self.scaler: torch.amp.GradScaler | None = None  # float16 only: keeps small gradients from underflowing
+        self.memory_format = torch.contiguous_format
+
+    # --- speed options (the trainer's precision / channels_last / compile keys) ---------------------------
+    def accelerate(self, precision: str = "32", channels_last: bool = False, compile: bool = False) -> list[str]:
+        """Switch on the speed options; returns what was applied, in words, for the run's log."""
+        applied = []
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}")
+        self.amp_dtype = PRECISIONS[precision]
+        if self.amp_dtype is not None:
+            applied.append(f"autocast {precision}")
+        if self.amp_dtype == torch.float16:
+            self.scaler = torch.amp.GradScaler(self.device.type)
+        if channels_last and self.arch == "conv":
+            self.memory_format = torch.channels_last
+            for net in self.nets.values():
+                net.to(memory_format=torch.channels_last)
+            applied.append("channels-last")
+        if compile:
+            for name in self.compilable():
+                self.nets[name].compile()  # in place: state_dict keys, and so checkpoints, stay the same
+            applied.append(f"torch.compile ({', '.join(self.compilable())})")
+        return applied
+
+    def compilable(self) -> list[str]:
+        """Networks torch.compile may wrap (not those that need double backward, which it cannot do)."""
+        return list(self.nets)
+
+    @contextlib.contextmanager
+    def autocast(self) -> Iterator[None]:
+        """Mixed precision around a training step's forward passes, when `precision` asks for it."""
+        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+            yield
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """One update of optimizer `name` on `loss`: backward outside autocast, loss scaling for float16."""
+        opt = self.optims[name]
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast(self.device.type, enabled=False):
+            if self.scaler is None:
+                loss.backward()
+                opt.step()
+            else:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(opt)
+                self.scaler.update()
 
     # --- data -------------------------------------------------------------------------------------------
     def to_input(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 images -> float in the model's value range, on the model's device."""
         x = images.to(self.device, non_blocking=True).float().div_(255.0)
+        if self.memory_format is not torch.contiguous_format:
+            x = x.contiguous(memory_format=self.memory_format)
         return x.mul_(2.0).sub_(1.0) if self.value_range == "symmetric" else x
 
     def to_unit(self, x: torch.Tensor) -> torch.Tensor:
@@ -60,7 +114,9 @@ class GenerativeModel:
 
     # --- training ---------------------------------------------------------------------------------------
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One optimisation step on a batch; returns detached 0-d tensors (no device sync per step)."""
+        """One optimisation step on a batch; returns detached 0-d tensors (no device sync per step).
+
+        Runs its forward passes in `self.autocast()` and its updates through `self.optimize`."""
         raise NotImplementedError
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -116,6 +172,7 @@ class GenerativeModel:
             "nets": {k: v.state_dict() for k, v in self.nets.items()},
             "optims": {k: v.state_dict() for k, v in self.optims.items()},
             "extra": self.extra_state(),
+            "scaler": None if self.scaler is None else self.scaler.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -124,3 +181,5 @@ class GenerativeModel:
         for k, opt in self.optims.items():
             opt.load_state_dict(state["optims"][k])
         self.load_extra_state(state["extra"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])

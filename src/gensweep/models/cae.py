@@ -27,11 +27,13 @@ class CAE(ConvAutoencoder):
         self.latent_var = torch.ones(self.z_dim, device=self.device)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        z = self.nets["encoder"](x)
-        loss = F.mse_loss(torch.sigmoid(self.nets["decoder"](z)), x)
-        self.step(loss)
+        with self.autocast():
+            z = self.nets["encoder"](x)
+            loss = F.mse_loss(torch.sigmoid(self.nets["decoder"](z)), x)
+        self.optimize("adam", loss)
         with torch.no_grad():
             m = self.latent_momentum
+            z = z.float()
             self.latent_mean.lerp_(z.mean(0), m)
             self.latent_var.lerp_(z.var(0, unbiased=False), m)
         return {"loss": loss.detach()}

@@ -28,8 +28,9 @@ class VAE(ConvAutoencoder):
         return {"loss": recon + kl, "recon": recon, "kl": kl}
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = self.losses(x)
-        self.step(out["loss"])
+        with self.autocast():
+            out = self.losses(x)
+        self.optimize("adam", out["loss"])
         return {k: v.detach() for k, v in out.items()}
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -19,6 +19,10 @@ class WGANGP(WGAN):
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
 
+    def compilable(self) -> list[str]:
+        """The critic is differentiated twice (the penalty), which torch.compile does not support."""
+        return ["generator"]
+
     def after_d_step(self) -> None:
         """No clipping: the gradient penalty replaces it."""
 
@@ -26,5 +30,9 @@ class WGANGP(WGAN):
         alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         out = self.nets["discriminator"](mixed, labels)
-        (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
+        if self.scaler is None:
+            (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
+        else:  # float16: differentiate the scaled output so the penalty's gradients do not underflow
+            (scaled,) = torch.autograd.grad(self.scaler.scale(out.sum()), mixed, create_graph=True)
+            grad = scaled / self.scaler.get_scale()
         return self.penalty * (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()

@@ -5,11 +5,13 @@ checkpoints; everything model-specific sits behind `GenerativeModel`.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,12 @@ class Trainer:
     ) -> None:
         self.model = model
         self.device = model.device
+        applied = model.accelerate(str(trainer_cfg.precision), trainer_cfg.channels_last, trainer_cfg.compile)
+        if self.device.type == "cuda" and trainer_cfg.cudnn_benchmark:
+            torch.backends.cudnn.benchmark = True
+            applied.append("cudnn.benchmark")
+        if applied:
+            log.info("speed options: %s", ", ".join(applied))
         self.train_data = self._place(train, val, trainer_cfg.data_on_device_max_fraction)
         self.val_data = val.to(self.train_data.images.device)
         self.run_dir = Path(run_dir)
@@ -73,9 +81,11 @@ class Trainer:
         self.columns += list(model.estimate_names)
         self.quality = quality
         self.quality_every = quality_every
-        self.quality_seconds = 0.0
+        # Wall seconds per part of the run (this process): what training costs beyond its steps.
+        self.parts: dict[str, float] = defaultdict(float)
         self.tensorboard = tensorboard
         self.last_checkpoint_epoch = 0
+        self.startup_seconds: float | None = None  # process start to the first training step
         if quality is not None:
             self.columns += quality.columns
         self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
@@ -128,8 +138,10 @@ class Trainer:
                                "sums": {k: v.item() for k, v in sums.items()}, "counts": dict(counts)}
                     raise _Interrupt(signals.received, step, partial)
                 out = model.train_step(model.to_input(images), labels)
-                for k, v in out.items():
-                    sums[k] = sums[k] + v if k in sums else v.clone()
+                if self.startup_seconds is None:
+                    self._log_startup()
+                for k, v in out.items():  # summed in float32 whatever the step's precision
+                    sums[k] = sums[k] + v.float() if k in sums else v.to(torch.float32, copy=True)
                     counts[k] += 1
                 step += 1
                 done += 1
@@ -143,6 +155,13 @@ class Trainer:
             bar.close()
         self._check_finite(sums, epoch, step)
         return {k: (sums[k] / counts[k]).item() for k in sums}, step
+
+    def _log_startup(self) -> None:
+        """Record how long the command took to reach its first training step (imports, data, set-up)."""
+        from gensweep import STARTED
+
+        self.startup_seconds = round(time.perf_counter() - STARTED, 3)
+        log.info("first training step %.2fs after start", self.startup_seconds)
 
     def _check_finite(self, values: dict[str, torch.Tensor | float], epoch: int, step: int, prefix: str = "train_") -> None:
         if not values:
@@ -240,6 +259,8 @@ class Trainer:
             "n_epochs": self.n_epochs,
             "steps": step,
             "train_seconds": round(seconds, 3),
+            "startup_seconds": self.startup_seconds,
+            "seconds_by_part": {k: round(v, 3) for k, v in self.parts.items()},
             "wall_seconds": round(wall, 3),
             **self._quality_summary(),
             "final": final,
@@ -255,7 +276,7 @@ class Trainer:
             "classifier_accuracy": q.classifier_accuracy,
             "fid_real_floor": round(q.real_fid, 4),
             # the FID backbone's setup (loading or training it, the real images' features) plus every evaluation
-            "metrics_seconds": round(q.setup_seconds + self.quality_seconds, 3),
+            "metrics_seconds": round(q.setup_seconds + self.parts["metrics"], 3),
         }
 
     # --- the loop -----------------------------------------------------------------------------------------
@@ -287,25 +308,32 @@ class Trainer:
                         self._checkpoint(epoch - 1, stop.step, seconds, stop.partial)
                         raise RunInterrupted(stop.signum, epoch, stop.step) from None
                     partial = None
+                    t1 = time.perf_counter()
+                    self.parts["steps"] += t1 - t0
                     val = self._validate(epoch)
                     self._check_finite(val, epoch, step, prefix="val_")
                     seconds += time.perf_counter() - t0
+                    self.parts["validation"] += time.perf_counter() - t1
                     row = self._epoch_row(epoch, step, seconds, train, val)
                     samples = None
-                    if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
-                        samples = self._save_samples(epoch)
-                    metrics.append(row)
-                    if board is not None:
-                        board.epoch(row, samples, self.sample_nrow)
-                    self._checkpoint(epoch, step, seconds)
+                    with self._timed("samples"):
+                        if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
+                            samples = self._save_samples(epoch)
+                    with self._timed("logs"):
+                        metrics.append(row)
+                        if board is not None:
+                            board.epoch(row, samples, self.sample_nrow)
+                    with self._timed("checkpoints"):
+                        self._checkpoint(epoch, step, seconds)
                     log.info(
                         "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
                         "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
                     )
                     if signals.received is not None and epoch < self.n_epochs:  # arrived after the last step
                         raise RunInterrupted(signals.received, epoch, step)
-                self._plot_curves(metrics.rows)
-                self._save_final_images()
+                with self._timed("final_images"):
+                    self._plot_curves(metrics.rows)
+                    self._save_final_images()
         except RunStopped as stop:
             status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
             summary = self._summary(status, metrics.rows, time.perf_counter() - start, seconds, stop.step)
@@ -322,6 +350,14 @@ class Trainer:
             raise RunInterrupted(signals.received, self.n_epochs, step)
         return summary
 
+    @contextlib.contextmanager
+    def _timed(self, part: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.parts[part] += time.perf_counter() - start
+
     def _plot_curves(self, rows: list[dict[str, float]]) -> None:
         plot_curves(rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
 
@@ -332,9 +368,8 @@ class Trainer:
         row.update({f"val_{k}": v for k, v in val.items()})
         row.update(self.model.estimates(val))
         if self.quality is not None and (epoch % self.quality_every == 0 or epoch == self.n_epochs):
-            t_quality = time.perf_counter()
-            row.update(self.quality(self.model, seed=self.seed + 1))
-            self.quality_seconds += time.perf_counter() - t_quality
+            with self._timed("metrics"):
+                row.update(self.quality(self.model, seed=self.seed + 1))
         return row
 
 
