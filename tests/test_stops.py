@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMOKE, read_csv, run_cli
+from gensweep.train.stops import StopSignals
 
 FAST = [*SMOKE, "metrics.backbone=none", "trainer.sample_every=1000"]
 LOSS_COLUMNS = ("train_loss", "val_loss", "train_recon", "val_kl")
@@ -60,7 +61,7 @@ def test_two_runs_with_one_seed_write_identical_losses(tmp_path, reference):
     assert _loss_rows(run) == reference
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM])  # SIGINT and SIGUSR2 take the same path: see below
 def test_signal_checkpoints_mid_epoch_and_resume_loses_nothing(tmp_path, reference, signum):
     proc = _start(["n_epochs=12", *FAST], tmp_path)
     run = _wait_for_rows(tmp_path / "outputs" / "runs", 2, proc)
@@ -76,6 +77,26 @@ def test_signal_checkpoints_mid_epoch_and_resume_loses_nothing(tmp_path, referen
     assert resumed.returncode == 0, resumed.stderr
     assert _loss_rows(run) == reference  # the same numbers as never stopping
     assert json.loads((run / "summary.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGUSR2])
+def test_stop_signals_are_caught_once_and_handed_on(signum):
+    """Each stop signal only marks the run; a scheduler's handler from before (submitit's requeue) is kept to
+    be called after the checkpoint, and the old handlers are back for a second signal."""
+    seen = []
+    before = signal.signal(signum, lambda s, f: seen.append(s))
+    try:
+        with StopSignals() as stops:
+            os.kill(os.getpid(), signum)
+            time.sleep(0.05)
+            assert stops.received == signum and seen == []
+            stops.forward(signum, None)
+            assert seen == [signum]
+            os.kill(os.getpid(), signum)  # the second one goes straight to the old handler
+            time.sleep(0.05)
+            assert seen == [signum, signum]
+    finally:
+        signal.signal(signum, before)
 
 
 def test_sigkill_at_random_moments_then_resume(tmp_path, reference):

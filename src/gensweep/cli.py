@@ -19,10 +19,11 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from gensweep import STARTED
 from gensweep.config import ConfigError, validate
 from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
-from gensweep.paths import CHECKPOINT, RUNS, register_resolvers, resume_mode
+from gensweep.paths import CHECKPOINT, RUNS, register_optuna_preset, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gensweep")
 _failed_jobs: list[str] = []
+_jobs_started = 0
 
 
 def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
@@ -59,7 +61,10 @@ def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int]
 
 def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     """Validate, load data, build the model and train it; returns the run's summary."""
-    started = time.perf_counter()
+    global _jobs_started
+    # The first job of a process counts its startup from the process's first import; later sweep jobs from here.
+    started = STARTED if _jobs_started == 0 else time.perf_counter()
+    _jobs_started += 1
     trainer, resume = build_trainer(cfg, run_dir, multirun)
     return trainer.fit(resume=resume, started=started)
 
@@ -73,6 +78,9 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     values = validate(cfg)
     mode = resume_mode(cfg.resume)
     resume = mode != "off" and (run_dir / CHECKPOINT).exists()
+    if multirun and os.environ.get("SUBMITIT_EXECUTOR") and (run_dir / CHECKPOINT).exists():
+        log.info("job folder %s holds a checkpoint: a requeued job, continuing from it", run_dir)
+        resume = True
     if mode != "off" and not resume and not multirun:  # a sweep job that never ran simply starts
         asked = "true" if mode == "latest" else cfg.resume
         where = f"no run folder under {RUNS}/ has a" if mode == "latest" else f"{cfg.resume} has no"
@@ -139,9 +147,14 @@ def _job(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    if multirun and str(cfg.device) == "auto" and torch.cuda.device_count() > 1:
+        cfg.device = f"cuda:{hydra_cfg.job.num % torch.cuda.device_count()}"  # parallel jobs: one GPU each
     try:
         summary = train(cfg, run_dir, multirun)
     except RunInterrupted as stop:  # preemption or Ctrl-C: the whole sweep stops, to be resumed
+        if stop.forward is not None:  # under submitit: its handler requeues the job, which then resumes
+            print(f"gensweep: stopped at step {stop.step} with a checkpoint; submitit requeues the job", file=sys.stderr)
+            stop.forward(stop.signum, None)
         print(f"gensweep: {stop}", file=sys.stderr)
         sys.exit(stop.exit_code)
     except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
@@ -161,8 +174,21 @@ def _job(cfg: DictConfig) -> float | None:
         log.exception("job %s failed", hydra_cfg.job.num)
         _failed_jobs.append(str(run_dir))
         return None
+    return _objective(cfg, summary, run_dir)
+
+
+def _objective(cfg: DictConfig, summary: dict, run_dir: Path) -> float | None:
+    """What the job returns to the sweeper (Optuna minimises it): the final value of `objective`."""
     final = summary["final"]
-    return final.get("val_loss", final.get("jsd", final.get("emd")))
+    key = str(cfg.objective)
+    if key == "auto":
+        key = next((k for k in ("fid", "val_loss", "jsd", "emd") if k in final), "fid")
+    value = final.get(key)
+    if value is None:
+        log.warning("objective=%s: the run has no final %s (columns: %s)", key, key, ", ".join(final))
+        return None
+    write_json(run_dir / "summary.json", {**summary, "objective": key, "objective_value": value})
+    return float(value)
 
 
 def _unwritable_output(argv: list[str]) -> str | None:
@@ -185,12 +211,35 @@ def _unwritable_output(argv: list[str]) -> str | None:
     return None
 
 
+# Hydra plugins behind the presets in conf/hydra/: the module each needs, from `pip install 'gensweep[cluster]'`.
+PLUGINS = {
+    "hydra/launcher=joblib": "hydra_plugins.hydra_joblib_launcher",
+    "hydra/launcher=slurm": "hydra_plugins.hydra_submitit_launcher",
+    "hydra/launcher=submitit_local": "hydra_plugins.hydra_submitit_launcher",
+    "hydra/launcher=submitit_slurm": "hydra_plugins.hydra_submitit_launcher",
+    "hydra/sweeper=optuna": "hydra_plugins.hydra_optuna_sweeper",
+}
+
+
+def _missing_plugin(argv: list[str]) -> str | None:
+    """The install hint for a launcher or sweeper preset whose Hydra plugin is not installed, or None."""
+    import importlib.util
+
+    for arg in argv:
+        module = PLUGINS.get(arg.lstrip("+").replace(" ", ""))
+        if module and importlib.util.find_spec(module) is None:
+            return (f"{arg} needs its Hydra plugin ({module.split('.')[-1].replace('_', '-')}), which is not "
+                    "installed: pip install 'gensweep[cluster]'")
+    return None
+
+
 def main() -> None:
-    problem = _unwritable_output(sys.argv[1:])
+    problem = _unwritable_output(sys.argv[1:]) or _missing_plugin(sys.argv[1:])
     if problem:
         print(f"gensweep: error: {problem}", file=sys.stderr)
         sys.exit(2)
     register_resolvers()
+    register_optuna_preset()
     _job()
     if _failed_jobs:
         print(f"gensweep: {len(_failed_jobs)} run(s) of the sweep failed (status and error in each summary.json): "

@@ -52,3 +52,25 @@ def sweep_dir(resume: Any, stamp: str) -> str:
 def register_resolvers() -> None:
     OmegaConf.register_new_resolver("gensweep_run_dir", run_dir, replace=True)
     OmegaConf.register_new_resolver("gensweep_sweep_dir", sweep_dir, replace=True)
+
+
+def register_optuna_preset() -> None:
+    """Make `hydra/sweeper=optuna` the plugin's sweeper with gensweep's search (conf/search/optuna.yaml).
+
+    A file named hydra/sweeper/optuna.yaml cannot extend the plugin's schema (Hydra refuses a same-named
+    schema that has a defaults list), so the preset replaces the plugin's entry in Hydra's config store,
+    after Hydra's one-time plugin discovery has registered it.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None:
+        return
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # discovery: runs once per process and stores the plugin's own "optuna" entry
+    from hydra_plugins.hydra_optuna_sweeper.config import OptunaSweeperConf
+
+    search = OmegaConf.load(Path(__file__).parent / "conf" / "search" / "optuna.yaml")
+    node = OmegaConf.merge(OmegaConf.structured(OptunaSweeperConf), search)
+    ConfigStore.instance().store(group="hydra/sweeper", name="optuna", node=node, provider="gensweep")

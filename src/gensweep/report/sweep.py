@@ -136,20 +136,32 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
     return written
 
 
-def plot_samples(runs: list[Run], keys: list[str], path: Path) -> bool:
-    """Each run's last sample grid side by side, titled by its swept keys and status."""
-    shown = [r for r in runs if r.last_samples]
+# Per-run images the report shows side by side: (file in the report, what it is, the run's image to take).
+PANELS = (
+    ("samples.png", "Last sample grid of each run", lambda r: r.last_samples),
+    ("interpolations.png", "Latent (top row) vs pixel (bottom row) interpolation of each run",
+     lambda r: r.folder / "interpolation.png"),
+    ("reconstructions.png", "Originals (top) above reconstructions (bottom), models with an encoder",
+     lambda r: r.folder / "reconstructions.png"),
+)
+
+
+def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
+    """One image per run side by side, titled by its swept keys and its FID (samples and FID together)."""
+    shown = [(r, pick(r)) for r in runs if pick(r) is not None and pick(r).is_file()]
     if not shown:
         return False
     cols = min(4, len(shown))
     nrows = math.ceil(len(shown) / cols)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.5 * nrows), squeeze=False)
+    image = mpimg.imread(shown[0][1])
+    aspect = image.shape[0] / image.shape[1]
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.2 * aspect * nrows + 0.5 * nrows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, r in zip(axes.flat, shown):
-        ax.imshow(mpimg.imread(r.last_samples), cmap="gray")
+    for ax, (r, image_path) in zip(axes.flat, shown):
+        ax.imshow(mpimg.imread(image_path), cmap="gray")
         fid = _final(r, "fid")
-        ax.set_title(f"{label(r, keys)}\n{r.last_samples.stem}" + (f"  FID {fid}" if fid else ""), fontsize=8)
+        ax.set_title(f"{label(r, keys)}\n{r.status}" + (f"  FID {fid}" if fid else ""), fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -165,11 +177,16 @@ def write_report(sweep: Path) -> Path:
     keys = swept_keys(runs)
     table = write_runs_csv(runs, keys, out / "runs.csv")
     plots = plot_comparisons(runs, keys, out)
-    has_samples = plot_samples(runs, keys, out / "samples.png")
+    panels = [(name, words) for name, words, pick in PANELS if plot_panel(runs, keys, out / name, pick)]
     failed = [r for r in runs if r.status != "completed"]
     lines = [f"# Sweep report: {sweep}", "",
              f"{len(runs)} runs, {len(runs) - len(failed)} completed, {len(failed)} not completed. Swept: "
              f"{', '.join(keys) or 'nothing'}.", ""]
+    best = _read_yaml(sweep / "optimization_results.yaml")  # written by hydra/sweeper=optuna
+    if best:
+        params = " ".join(f"{k}={v}" for k, v in (best.get("best_params") or {}).items())
+        lines += [f"Optuna's best trial of {len(runs)}: {params} with objective {best.get('best_value'):.4g} "
+                  "(the objective is each run's final FID unless `objective` says otherwise).", ""]
     if table:
         header = list(table[0])
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -177,7 +194,7 @@ def write_report(sweep: Path) -> Path:
         lines.append("")
     for p in plots:
         lines += [f"![{p.stem}]({p.name})", ""]
-    if has_samples:
-        lines += ["Last sample grid of each run:", "", "![samples](samples.png)", ""]
+    for name, words in panels:
+        lines += [f"{words}:", "", f"![{Path(name).stem}]({name})", ""]
     (out / "README.md").write_text("\n".join(lines))
     return out / "README.md"

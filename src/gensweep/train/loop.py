@@ -85,7 +85,8 @@ class Trainer:
         self.parts: dict[str, float] = defaultdict(float)
         self.tensorboard = tensorboard
         self.last_checkpoint_epoch = 0
-        self.startup_seconds: float | None = None  # process start to the first training step
+        self.startup_seconds: float | None = None  # process (or sweep job) start to the first training step
+        self.started = time.perf_counter()
         if quality is not None:
             self.columns += quality.columns
         self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
@@ -157,10 +158,8 @@ class Trainer:
         return {k: (sums[k] / counts[k]).item() for k in sums}, step
 
     def _log_startup(self) -> None:
-        """Record how long the command took to reach its first training step (imports, data, set-up)."""
-        from gensweep import STARTED
-
-        self.startup_seconds = round(time.perf_counter() - STARTED, 3)
+        """Record how long the run took to reach its first training step (imports, data, set-up)."""
+        self.startup_seconds = round(time.perf_counter() - self.started, 3)
         log.info("first training step %.2fs after start", self.startup_seconds)
 
     def _check_finite(self, values: dict[str, torch.Tensor | float], epoch: int, step: int, prefix: str = "train_") -> None:
@@ -286,7 +285,7 @@ class Trainer:
         SIGTERM/SIGINT stop it at the next step with a mid-epoch checkpoint (RunInterrupted); a non-finite
         loss stops it without touching the last checkpoint (RunDiverged). Either way summary.json says so.
         """
-        start = time.perf_counter() if started is None else started
+        start = self.started = time.perf_counter() if started is None else started
         epoch, step, seconds, partial = self._restore() if resume else (0, 0, 0.0, None)
         metrics = MetricsLog(self.run_dir / METRICS_FILE, self.columns, resume_epoch=epoch)
         board = None
@@ -306,7 +305,7 @@ class Trainer:
                     except _Interrupt as stop:
                         seconds += time.perf_counter() - t0
                         self._checkpoint(epoch - 1, stop.step, seconds, stop.partial)
-                        raise RunInterrupted(stop.signum, epoch, stop.step) from None
+                        raise RunInterrupted(stop.signum, epoch, stop.step, signals.forward) from None
                     partial = None
                     t1 = time.perf_counter()
                     self.parts["steps"] += t1 - t0
@@ -330,7 +329,7 @@ class Trainer:
                         "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
                     )
                     if signals.received is not None and epoch < self.n_epochs:  # arrived after the last step
-                        raise RunInterrupted(signals.received, epoch, step)
+                        raise RunInterrupted(signals.received, epoch, step, signals.forward)
                 with self._timed("final_images"):
                     self._plot_curves(metrics.rows)
                     self._save_final_images()
@@ -347,7 +346,7 @@ class Trainer:
         summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)
         write_json(self.run_dir / "summary.json", summary)
         if signals.received is not None:  # the run finished, but a sweep must still stop here
-            raise RunInterrupted(signals.received, self.n_epochs, step)
+            raise RunInterrupted(signals.received, self.n_epochs, step, signals.forward)
         return summary
 
     @contextlib.contextmanager

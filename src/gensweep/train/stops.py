@@ -10,7 +10,8 @@ import threading
 from types import FrameType
 from typing import Any
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# SIGUSR2: what SLURM (through submitit) sends before a time limit or on preemption.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGUSR2,) if hasattr(signal, "SIGUSR2") else ())
 
 
 class RunStopped(Exception):
@@ -21,9 +22,11 @@ class RunStopped(Exception):
 
 
 class RunInterrupted(RunStopped):
-    def __init__(self, signum: int, epoch: int, step: int) -> None:
+    def __init__(self, signum: int, epoch: int, step: int, forward: Any = None) -> None:
         self.exit_code = 128 + signum  # the shell's convention: 143 for SIGTERM, 130 for SIGINT
         self.step = step
+        self.signum = signum
+        self.forward = forward  # the signal's handler before the run's own (submitit's requeue), if any
         name = signal.Signals(signum).name
         super().__init__(
             f"{name} received: stopped after step {step} (epoch {epoch}) and saved a checkpoint; "
@@ -44,18 +47,24 @@ class RunDiverged(RunStopped):
 
 
 class StopSignals:
-    """While active, SIGTERM and SIGINT only set `received`; the loop stops at the next step boundary.
+    """While active, SIGTERM, SIGINT and SIGUSR2 only set `received`; the loop stops at the next step boundary.
 
-    The first signal restores the previous handlers, so a second Ctrl-C stops the process at once. Outside
-    the main thread (where Python cannot install handlers) it does nothing.
+    The first signal restores the previous handlers, so a second Ctrl-C stops the process at once, and keeps
+    the one it replaced for that signal as `forward`: when the checkpoint is written, the CLI hands the signal
+    on to it (under submitit, that requeues the job). Outside the main thread (where Python cannot install
+    handlers) it does nothing.
     """
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self.forward: Any = None
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received = signum
+        previous = self._previous.get(signum)
+        if callable(previous) and previous is not signal.default_int_handler:
+            self.forward = previous
         self._restore()
 
     def _restore(self) -> None:

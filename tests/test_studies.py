@@ -1,0 +1,127 @@
+"""The five studies as sweeps: each study's smoke script end to end (what CI runs), the arms' settings, and
+the sweeps on the joblib launcher, on submitit's local executor with a job preempted and requeued, and on Optuna."""
+from __future__ import annotations
+
+import csv
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import make_cfg, read_csv, run_cli
+from gensweep.cli import _missing_plugin, build_model
+from gensweep.config import validate
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDIES = ("s1_depth", "s1_latent", "s2_latent_width", "s3_svhn", "s4_conditional", "s5_zappos")
+EXPERIMENTS = ROOT / "src" / "gensweep" / "conf" / "experiment"
+TINY = ["dataset.subset=64", "batch_size=32", "trainer.progress=false", "metrics.backbone=none",
+        "trainer.eval_batches=1"]
+
+
+def _sweep_params(study: str) -> dict[str, list[str]]:
+    return {k: str(v).split(",") for k, v in yaml.safe_load((EXPERIMENTS / f"{study}.yaml").read_text())["hydra"]["sweeper"]["params"].items()}
+
+
+def _run_study(study: str, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
+    env = {**os.environ, "PYTHON": sys.executable, "GENSWEEP_STUDIES": str(tmp_path / "studies")}
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / f"{study}.sh"), "--smoke", *extra], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900)
+    reports = [line.split("report: ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("report: ")]
+    assert proc.returncode == 0 and reports, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc, tmp_path / reports[0]
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_study_smoke_runs_the_whole_sweep_and_reports(study, tmp_path):
+    extra = ["hydra/launcher=joblib"] if study == "s2_latent_width" else []  # the big grid, two jobs at a time
+    proc, report = _run_study(study, tmp_path, *extra)
+    params = _sweep_params(study)
+    params.pop("dataset", None)  # the smoke replaces every dataset by the bundled digits
+    runs = read_csv(report.parent / "runs.csv")
+    assert len(runs) == math.prod(len(v) for v in params.values())
+    assert {r["status"] for r in runs} == {"completed"}
+    for key, values in params.items():  # each swept value is a run of its own, named in the table
+        assert sorted({r[key] for r in runs}) == sorted(values)
+    assert all(float(r["fid"]) > 0 for r in runs)
+    text = report.read_text()
+    assert "samples.png" in text and "interpolations.png" in text
+    assert f"study {study} (smoke): sweep folder" in proc.stdout
+
+
+def test_arms_set_the_studies_depths_and_latents():
+    cases = {("s1_depth", "vae_l2"): ("VAE", 2, 50), ("s1_depth", "wgan_l4"): ("WGAN", 4, 50),
+             ("s1_latent", "gan_l5"): ("GAN", 5, 100)}
+    for (study, arm), (cls, n_layers, z_dim) in cases.items():
+        cfg = make_cfg([f"experiment={study}", f"arm={arm}"])
+        assert cfg.model._target_.endswith("." + cls) and cfg.n_layers == n_layers and cfg.z_dim == z_dim
+        assert cfg.n_epochs == 50
+    cfg = make_cfg(["experiment=s4_conditional", "model=cdcgan", "dataset=celeba_smiling"])
+    assert (cfg.n_epochs, cfg.lr, cfg.dataset.name, cfg.dataset.n_classes, cfg.dataset.label_attribute) == (200, 2e-4, "celeba", 2, "Smiling")
+
+
+def test_s3_gan_generator_is_the_vae_decoder():
+    shapes = {}
+    for arm, net in (("vae_conv", "decoder"), ("gan_conv", "generator")):
+        cfg = make_cfg(["experiment=s3_svhn", f"arm={arm}", "device=cpu"])
+        model = build_model(cfg, validate(cfg), (3, 32, 32), 10)
+        shapes[arm] = [tuple(p.shape) for p in model.nets[net].parameters()]
+    assert shapes["vae_conv"] == shapes["gan_conv"]
+
+
+def test_submitit_job_preempted_is_requeued_and_resumes(tmp_path):
+    sweep = tmp_path / "sweep"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "gensweep", "model=vae", "n_epochs=6", "dataset.subset=512", "batch_size=16",
+           "trainer.progress=false", "metrics.backbone=none", "hydra/launcher=submitit_local",
+           "hydra.launcher.timeout_min=10", f"hydra.sweep.dir={sweep}", "-m"]
+    sweeper = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    metrics = sweep / "0" / "metrics.csv"
+    deadline = time.monotonic() + 180
+    while not (metrics.is_file() and len(metrics.read_text().splitlines()) >= 3):  # two epochs done
+        assert time.monotonic() < deadline and sweeper.poll() is None, "the job never reached epoch 2"
+        time.sleep(0.1)
+    jobs = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _is_job_of(p, sweep)]
+    assert len(jobs) == 1
+    os.kill(int(jobs[0].name), signal.SIGUSR2)  # what SLURM sends on preemption / before the time limit
+    out, _ = sweeper.communicate(timeout=300)
+    assert sweeper.returncode == 0, out
+    log = (sweep / "0" / "gensweep.log").read_text()
+    assert "a requeued job, continuing from it" in log and "resumed from" in log
+    assert [r["epoch"] for r in read_csv(metrics)] == [str(e) for e in range(1, 7)]
+    assert read_csv(sweep / "report" / "runs.csv")[0]["status"] == "completed"
+
+
+def _is_job_of(proc_dir: Path, sweep: Path) -> bool:
+    try:
+        cmdline = (proc_dir / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"submitit.core._submit" in cmdline and any(str(sweep).encode() in part for part in cmdline)
+
+
+def test_optuna_sweep_searches_and_reports_its_trials(tmp_path):
+    proc = run_cli(["model=vae", *TINY[:-2], "metrics.n_samples=32", "metrics.classifier_steps=100", "n_epochs=1",
+                    "hydra/sweeper=optuna", "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.seed=0",
+                    f"hydra.sweep.dir={tmp_path / 's'}", "-m"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = read_csv(tmp_path / "s" / "report" / "runs.csv")
+    assert len(runs) == 3 and {"lr", "z_dim", "width"} <= set(runs[0])
+    best = yaml.safe_load((tmp_path / "s" / "optimization_results.yaml").read_text())
+    assert best["best_value"] == pytest.approx(min(float(r["fid"]) for r in runs), rel=1e-3)
+    assert "Optuna's best trial of 3" in (tmp_path / "s" / "report" / "README.md").read_text()
+
+
+def test_missing_plugin_names_the_extra(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("hydra_plugins") else real(name, *a))
+    assert "pip install 'gensweep[cluster]'" in _missing_plugin(["model=vae", "hydra/launcher=slurm"])
+    assert _missing_plugin(["model=vae"]) is None
