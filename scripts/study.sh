@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run one study's sweep and print where its report is. Called by scripts/<study>.sh; usable directly:
 #   scripts/study.sh s1_depth [--smoke] [gensweep overrides...]
-# --smoke (or GENSWEEP_SMOKE=1): the same sweep for one epoch on a 256-image subset of the bundled digits
+# --smoke (or GENSWEEP_SMOKE=1): the same sweep for one epoch on a 128-image subset of the bundled digits
 # (every dataset of the study replaced by digits, so it runs anywhere, offline, in minutes on a CPU).
 # GENSWEEP_SMOKE_DATA=real keeps the study's own datasets in the smoke run (they must be on disk or downloadable).
 # Environment: PYTHON (default: python), GENSWEEP_STUDIES (where sweeps go, default outputs/studies).
@@ -18,7 +18,7 @@ name="$study"
 extra=()
 if [[ "$smoke" == "1" ]]; then
   name="$study-smoke"
-  extra=(n_epochs=1 dataset.subset=256 batch_size=64 metrics.n_samples=128 metrics.classifier_steps=200
+  extra=(n_epochs=1 dataset.subset=128 batch_size=64 metrics.n_samples=64 metrics.classifier_steps=200
          trainer.eval_batches=2 trainer.progress=false)
   if [[ "${GENSWEEP_SMOKE_DATA:-digits}" != "real" ]]; then extra+=(dataset=digits); fi
 fi

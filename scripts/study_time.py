@@ -1,0 +1,91 @@
+"""Expected wall time of a study's full sweep, from real training steps of each of its runs.
+
+    python scripts/study_time.py s1_depth                  # CPU
+    python scripts/study_time.py s2_latent_width --device cuda
+    python scripts/study_time.py all
+
+For every job of the study's sweep (its experiment's sweeper params expanded), the script builds that job's
+model at the dataset's real image size, times `--steps` training steps on a random batch after 3 warm-up
+steps, and extrapolates: steps per epoch (the dataset's real training size / batch) x n_epochs x seconds per
+step, plus 5% for what the trainer does besides steps (validation, grids, checkpoints, FID every 5 epochs:
+measured at 1-5% by scripts/bench.py). Data preparation and the FID classifier's one-off training are left
+out. Jobs run one after another on the basic launcher; the total divides by the jobs run at once with
+hydra/launcher=joblib (on several GPUs) or slurm.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "src" / "gensweep" / "conf" / "experiment"
+# Training images per dataset (the splits gensweep trains on).
+TRAIN_SIZE = {"mnist": 60000, "fashion_mnist": 60000, "cifar10": 50000, "svhn": 73257, "celeba": 162770,
+              "zappos50k": 45022, "digits": 1438}
+
+
+def jobs(study: str) -> list[list[str]]:
+    """The override lists of every job of the study's sweep."""
+    params = yaml.safe_load((EXPERIMENTS / f"{study}.yaml").read_text())["hydra"]["sweeper"]["params"]
+    keys = list(params)
+    values = [str(params[k]).split(",") for k in keys]
+    return [[f"{k}={v}" for k, v in zip(keys, combo)] for combo in itertools.product(*values)]
+
+
+def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[float, dict]:
+    from hydra import compose, initialize_config_module
+
+    from gensweep.cli import build_model
+    from gensweep.config import validate
+
+    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[*overrides, f"device={device}"])
+    values = validate(cfg)
+    shape = (int(cfg.dataset.channels), int(cfg.dataset.image_size), int(cfg.dataset.image_size))
+    torch.manual_seed(0)
+    model = build_model(cfg, values, shape, max(int(cfg.dataset.n_classes), 1))
+    model.set_train(True)
+    batch = values["batch_size"]
+    x = model.to_input(torch.randint(0, 256, (batch, *shape), dtype=torch.uint8))
+    y = torch.randint(0, max(int(cfg.dataset.n_classes), 1), (batch,), device=model.device)
+    for _ in range(3):
+        model.train_step(x, y)
+    if model.device.type == "cuda":
+        torch.cuda.synchronize(model.device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_step(x, y)
+    if model.device.type == "cuda":
+        torch.cuda.synchronize(model.device)
+    per_step = (time.perf_counter() - start) / steps
+    return per_step, {"dataset": str(cfg.dataset.name), "epochs": values["n_epochs"], "batch": batch}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("study", help="an experiment name (s1_depth, ...) or all")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per job")
+    args = parser.parse_args()
+    studies = sorted(p.stem for p in EXPERIMENTS.glob("*.yaml")) if args.study == "all" else [args.study]
+    name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
+    print(f"{name}, torch {torch.__version__}\n\n| study | runs | expected wall, one run at a time | longest run |\n|---|---|---|---|")
+    for study in studies:
+        total, longest = 0.0, 0.0
+        for overrides in jobs(study):
+            per_step, info = seconds_per_step([f"experiment={study}", *overrides], args.device, args.steps)
+            run = 1.05 * per_step * (TRAIN_SIZE[info["dataset"]] // info["batch"]) * info["epochs"]
+            total += run
+            longest = max(longest, run)
+            print(f"  {study} {' '.join(overrides)}: {per_step * 1000:.0f} ms/step, {run / 3600:.2f} h", file=sys.stderr)
+        print(f"| {study} | {len(jobs(study))} | {total / 3600:.1f} h | {longest / 3600:.1f} h |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
