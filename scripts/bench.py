@@ -12,7 +12,7 @@ the usual peer loop (c), with the ratios a/b and a/c and each one's peak memory.
     end, curves and interpolations at the end. The default 5 epochs hold one FID evaluation, as every 5
     epochs of a 50-epoch run do, and the end-of-run work that a 50-epoch run spreads over ten times as many.
     Data loading and the FID backbone's one-off setup come before the first step: see scripts/startup.py.
-(b) the bare limit: `model.train_step` on one pre-made float batch already on the device, nothing else.
+(b) the bare limit: `model.train_step` on 4 pre-made float batches already on the device, in turn, nothing else.
 (c) the usual peer loop: torchvision's MNIST / CIFAR10 Dataset with ToTensor (+ Normalize to [-1, 1] for
     the GANs) through a DataLoader (`--workers`, shuffle, drop_last, pin_memory on CUDA) feeding the same step.
 (b) and (c) time `--measure-steps` steps after 5 warm-up steps. Each measurement runs in its own fresh
@@ -74,6 +74,7 @@ VARIANTS = {
     "compile": ["trainer.compile=true"],
     "cudnn_benchmark": ["trainer.cudnn_benchmark=true"],
 }
+BARE_BATCHES = 4
 FULL_EPOCH = {"mnist": 60000 // BATCH, "cifar": 50000 // BATCH}
 
 
@@ -138,17 +139,20 @@ def bench_trainer(cfg, run_dir: Path) -> dict:
 
 
 def bench_bare(cfg, shape: tuple[int, int, int], steps: int) -> dict:
-    """(b): images/s of train_step alone on one batch already on the device."""
+    """(b): images/s of train_step alone on pre-made batches already on the device.
+
+    Several distinct batches in turn: one batch over and over lets a model fit it until its numbers turn
+    subnormal, which slows CPU arithmetic many times over and would understate the limit."""
     model = _build(cfg, shape)
-    x = model.to_input(torch.randint(0, 256, (BATCH, *shape), dtype=torch.uint8))
-    y = torch.randint(0, 10, (BATCH,), device=model.device)
-    for _ in range(5):
-        model.train_step(x, y)
+    xs = [model.to_input(torch.randint(0, 256, (BATCH, *shape), dtype=torch.uint8)) for _ in range(BARE_BATCHES)]
+    ys = [torch.randint(0, 10, (BATCH,), device=model.device) for _ in range(BARE_BATCHES)]
+    for i in range(5):
+        model.train_step(xs[i % BARE_BATCHES], ys[i % BARE_BATCHES])
     _sync(model.device)
     _reset_peak(model.device)
     start = time.perf_counter()
-    for _ in range(steps):
-        model.train_step(x, y)
+    for i in range(steps):
+        model.train_step(xs[i % BARE_BATCHES], ys[i % BARE_BATCHES])
     _sync(model.device)
     return {"rate": steps * BATCH / (time.perf_counter() - start), "peak": _peak_mb(model.device)}
 
@@ -158,23 +162,15 @@ def bench_peer(cfg, shape_name: str, root: Path, steps: int, workers: int) -> di
     import torchvision.datasets as tvd
     import torchvision.transforms as T
 
-    class RandomCIFAR10(tvd.CIFAR10):
-        """CIFAR10 reading the benchmark's own pickles (random files have no published checksums)."""
-
-        def _check_integrity(self) -> bool:
-            return True
-
-        def _load_meta(self) -> None:
-            self.classes = [str(i) for i in range(10)]
-
     shape = SHAPES[shape_name]
     model = _build(cfg, shape)
     channels = [T.Normalize((0.5,) * shape[0], (0.5,) * shape[0])] if model.value_range == "symmetric" else []
     transform = T.Compose([T.ToTensor(), *channels])
-    cls = tvd.MNIST if shape_name == "mnist" else RandomCIFAR10
+    cls = tvd.MNIST if shape_name == "mnist" else _random_cifar10()
     dataset = cls(str(root), train=True, download=False, transform=transform)
     loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=workers, drop_last=True,
-                                         pin_memory=model.device.type == "cuda", persistent_workers=workers > 0)
+                                         pin_memory=model.device.type == "cuda", persistent_workers=workers > 0,
+                                         multiprocessing_context="fork" if workers > 0 else None)  # Linux's default
     done, start = -5, 0.0
     while done < steps:
         for x, y in loader:
@@ -191,6 +187,20 @@ def bench_peer(cfg, shape_name: str, root: Path, steps: int, workers: int) -> di
                 break
     _sync(model.device)
     return {"rate": steps * BATCH / (time.perf_counter() - start), "peak": _peak_mb(model.device)}
+
+
+def _random_cifar10():
+    """torchvision's CIFAR10, reading the benchmark's own pickles (random files have no published checksums)."""
+    import torchvision.datasets as tvd
+
+    class RandomCIFAR10(tvd.CIFAR10):
+        def _check_integrity(self) -> bool:
+            return True
+
+        def _load_meta(self) -> None:
+            self.classes = [str(i) for i in range(10)]
+
+    return RandomCIFAR10
 
 
 def _child(queue, fn, args) -> None:
@@ -218,7 +228,7 @@ def main() -> None:
     parser.add_argument("--variants", default="32", help=f"comma list of {', '.join(VARIANTS)}")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: the real epoch (468 / 390)")
-    parser.add_argument("--measure-steps", type=int, default=200, help="steps timed in (b) and (c)")
+    parser.add_argument("--measure-steps", type=int, default=300, help="steps timed in (b) and (c)")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the peer loop (c)")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/bench.csv"))
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every run, e.g. width=128")

@@ -23,7 +23,7 @@ from gensweep import STARTED
 from gensweep.config import ConfigError, validate
 from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
-from gensweep.paths import CHECKPOINT, RUNS, register_optuna_preset, register_resolvers, resume_mode
+from gensweep.paths import CHECKPOINT, RUNS, plugin_installed, register_optuna_preset, register_resolvers, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
@@ -223,11 +223,9 @@ PLUGINS = {
 
 def _missing_plugin(argv: list[str]) -> str | None:
     """The install hint for a launcher or sweeper preset whose Hydra plugin is not installed, or None."""
-    import importlib.util
-
     for arg in argv:
         module = PLUGINS.get(arg.lstrip("+").replace(" ", ""))
-        if module and importlib.util.find_spec(module) is None:
+        if module and not plugin_installed(module):
             return (f"{arg} needs its Hydra plugin ({module.split('.')[-1].replace('_', '-')}), which is not "
                     "installed: pip install 'gensweep[cluster]'")
     return None

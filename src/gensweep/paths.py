@@ -54,6 +54,16 @@ def register_resolvers() -> None:
     OmegaConf.register_new_resolver("gensweep_sweep_dir", sweep_dir, replace=True)
 
 
+def plugin_installed(module: str) -> bool:
+    """Whether a Hydra plugin module (e.g. hydra_plugins.hydra_joblib_launcher) can be imported."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # no hydra_plugins package at all
+        return False
+
+
 def register_optuna_preset() -> None:
     """Make `hydra/sweeper=optuna` the plugin's sweeper with gensweep's search (conf/search/optuna.yaml).
 
@@ -61,9 +71,7 @@ def register_optuna_preset() -> None:
     schema that has a defaults list), so the preset replaces the plugin's entry in Hydra's config store,
     after Hydra's one-time plugin discovery has registered it.
     """
-    import importlib.util
-
-    if importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is None:
+    if not plugin_installed("hydra_plugins.hydra_optuna_sweeper"):
         return
     from hydra.core.config_store import ConfigStore
     from hydra.core.plugins import Plugins

@@ -25,7 +25,6 @@ from gensweep.metrics.quality import QualityMetrics
 from gensweep.models.base import GenerativeModel
 from gensweep.report.images import save_grid, save_reconstructions
 from gensweep.report.interpolation import interpolate, save_interpolation
-from gensweep.report.plots import plot_curves
 from gensweep.train import checkpoint
 from gensweep.train.files import write_json
 from gensweep.train.metrics_log import FILENAME as METRICS_FILE
@@ -358,6 +357,8 @@ class Trainer:
             self.parts[part] += time.perf_counter() - start
 
     def _plot_curves(self, rows: list[dict[str, float]]) -> None:
+        from gensweep.report.plots import plot_curves  # matplotlib, needed only at the end of a run
+
         plot_curves(rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
 
     def _epoch_row(self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]) -> dict[str, float]:
