@@ -15,7 +15,9 @@ the usual peer loop (c), with the ratios a/b and a/c and each one's peak memory.
 (b) the bare limit: `model.train_step` on 4 pre-made float batches already on the device, in turn, nothing else.
 (c) the usual peer loop: torchvision's MNIST / CIFAR10 Dataset with ToTensor (+ Normalize to [-1, 1] for
     the GANs) through a DataLoader (`--workers`, shuffle, drop_last, pin_memory on CUDA) feeding the same step.
-(b) and (c) time `--measure-steps` steps after 5 warm-up steps. Each measurement runs in its own fresh
+(b) and (c) time `--measure-steps` steps after 5 warm-up steps. With `--repeats N` the three run in turn N
+times and each column reports its median round: on a shared machine the speed drifts by 10% or more
+between minutes, which a single short measurement takes for a difference. Each measurement runs in its own fresh
 process, so the peak memory columns (CUDA: max allocated; CPU: the process's maximum resident set) are its own.
 
 `--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
@@ -203,6 +205,11 @@ def _random_cifar10():
     return RandomCIFAR10
 
 
+def median_by_rate(results: list[dict]) -> dict:
+    """The measurement with the median rate (the lower middle one for an even count)."""
+    return sorted(results, key=lambda r: r["rate"])[(len(results) - 1) // 2]
+
+
 def _child(queue, fn, args) -> None:
     queue.put(fn(*args))
 
@@ -229,6 +236,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: the real epoch (468 / 390)")
     parser.add_argument("--measure-steps", type=int, default=300, help="steps timed in (b) and (c)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds of (a), (b), (c); each column reports its median round (a shared machine's speed drifts)")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the peer loop (c)")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/bench.csv"))
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every run, e.g. width=128")
@@ -247,9 +256,12 @@ def main() -> None:
             for model in args.models.split(","):
                 for variant in args.variants.split(","):
                     cfg = compose(model, shape_name, root, args.device, args.epochs, [*VARIANTS[variant], *args.overrides])
-                    a = isolated(bench_trainer, cfg, tmp_path / f"run-{shape_name}-{model}-{variant}")
-                    b = isolated(bench_bare, cfg, SHAPES[shape_name], args.measure_steps)
-                    c = isolated(bench_peer, cfg, shape_name, root, args.measure_steps, args.workers)
+                    rounds = []
+                    for r in range(args.repeats):  # (a), (b), (c) in turn, so a slow spell of the machine hits all three
+                        rounds.append((isolated(bench_trainer, cfg, tmp_path / f"run-{shape_name}-{model}-{variant}-{r}"),
+                                       isolated(bench_bare, cfg, SHAPES[shape_name], args.measure_steps),
+                                       isolated(bench_peer, cfg, shape_name, root, args.measure_steps, args.workers)))
+                    a, b, c = (median_by_rate([rnd[i] for rnd in rounds]) for i in range(3))
                     row = {"device": args.device, "data": shape_name, "model": model, "variant": variant,
                            "steps_a": a["steps"], "trainer_img_s": round(a["rate"], 1), "bare_img_s": round(b["rate"], 1),
                            "peer_img_s": round(c["rate"], 1), "a_over_b": round(a["rate"] / b["rate"], 3),
@@ -266,7 +278,8 @@ def main() -> None:
     columns = list(rows[0])[1:]
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
     print(f"\n{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "
-          f"{args.steps_per_epoch or 'full'} steps, (b)/(c) {args.measure_steps} steps, {args.workers} workers in (c)\n")
+          f"{args.steps_per_epoch or 'full'} steps, (b)/(c) {args.measure_steps} steps, {args.workers} workers in (c), "
+          f"median of {args.repeats} round(s)\n")
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:

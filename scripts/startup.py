@@ -55,7 +55,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gensweep-startup-") as tmp:
         tmp_path = Path(tmp)
         env = {**os.environ, "GENSWEEP_DATA": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-        write_mnist(tmp_path / "data" / "mnist", 60000, 10000)
+        write_mnist(tmp_path / "data", 60000, 10000)
         cases = [("default, first time", []), ("default", []),
                  ("mnist, first time", ["dataset=mnist", "dataset.download=false"]),
                  ("mnist", ["dataset=mnist", "dataset.download=false"])]

@@ -5,8 +5,8 @@
     python scripts/study_time.py all
 
 For every job of the study's sweep (its experiment's sweeper params expanded), the script builds that job's
-model at the dataset's real image size, times `--steps` training steps on a random batch after 3 warm-up
-steps, and extrapolates: steps per epoch (the dataset's real training size / batch) x n_epochs x seconds per
+model at the dataset's real image size, times `--steps` training steps on a random batch after one warm-up
+step, and extrapolates: steps per epoch (the dataset's real training size / batch) x n_epochs x seconds per
 step, plus 5% for what the trainer does besides steps (validation, grids, checkpoints, FID every 5 epochs:
 measured at 1-5% by scripts/bench.py). Data preparation and the FID classifier's one-off training are left
 out. Jobs run one after another on the basic launcher; the total divides by the jobs run at once with
@@ -53,8 +53,7 @@ def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[flo
     batch = values["batch_size"]
     x = model.to_input(torch.randint(0, 256, (batch, *shape), dtype=torch.uint8))
     y = torch.randint(0, max(int(cfg.dataset.n_classes), 1), (batch,), device=model.device)
-    for _ in range(3):
-        model.train_step(x, y)
+    model.train_step(x, y)  # warm-up
     if model.device.type == "cuda":
         torch.cuda.synchronize(model.device)
     start = time.perf_counter()

@@ -20,6 +20,20 @@ def test_digits_shape_range_labels_and_fixed_split():
     assert torch.equal(val.images, again_val.images)  # the split does not depend on the run's seed
 
 
+def test_digits_are_converted_once_then_read_from_the_cache(monkeypatch):
+    cfg = make_cfg(["dataset.image_size=12"]).dataset
+    train, val = build_datasets(cfg)
+    import sklearn.datasets
+
+    def no_sklearn():
+        raise AssertionError("a cached run must not decode the digits again")
+
+    monkeypatch.setattr(sklearn.datasets, "load_digits", no_sklearn)
+    again_train, again_val = build_datasets(cfg)
+    assert again_train.shape == (1, 12, 12)
+    assert torch.equal(train.images, again_train.images) and torch.equal(val.labels, again_val.labels)
+
+
 def test_seeded_split_is_disjoint_complete_and_seed_bound():
     data = ImageTensors(torch.zeros(50, 1, 2, 2, dtype=torch.uint8), torch.arange(50))
     train, val = seeded_split(data, 0.2, split_seed=3)

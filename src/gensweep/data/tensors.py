@@ -57,7 +57,8 @@ class ImageTensors:
         stop = n - n % batch_size if drop_last else n
         for start in range(skip * batch_size, stop, batch_size):
             idx = order[start : start + batch_size]
-            yield self.images[idx], self.labels[idx]
+            # index_select, not images[idx]: on a CPU the advanced-indexing gather is about 10x slower
+            yield self.images.index_select(0, idx), self.labels.index_select(0, idx)
 
     def n_batches(self, batch_size: int, drop_last: bool = False) -> int:
         return len(self) // batch_size if drop_last else -(-len(self) // batch_size)
