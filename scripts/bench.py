@@ -20,6 +20,12 @@ times and each column reports its median round: on a shared machine the speed dr
 between minutes, which a single short measurement takes for a difference. Each measurement runs in its own fresh
 process, so the peak memory columns (CUDA: max allocated; CPU: the process's maximum resident set) are its own.
 
+`in_train_step_pct` is the share of (a)'s wall time spent inside the model's `train_step` (timed in the same
+process; synchronised per step on a GPU, which makes it a lower bound there): a/b as it would be if the
+machine ran at one speed throughout. `beyond_steps_pct` is the share spent outside the epochs' step loops
+(validation, grids, checkpoints, FID/KID, the end-of-run plots), `metrics_grids_ckpt_pct` the FID/KID,
+sample-grid and checkpoint part of it.
+
 `--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
 cudnn_benchmark; (a) and (b) both get the option. The data are random uint8 images written in the real
 on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput does not depend
@@ -129,6 +135,7 @@ def bench_trainer(cfg, run_dir: Path) -> dict:
 
     run_dir.mkdir(parents=True)
     trainer, _ = build_trainer(cfg, run_dir)
+    in_step = _time_train_step(trainer.model)
     _reset_peak(trainer.device)
     start = time.perf_counter()
     summary = trainer.fit(resume=False)
@@ -136,8 +143,27 @@ def bench_trainer(cfg, run_dir: Path) -> dict:
     seconds = time.perf_counter() - start
     parts = summary["seconds_by_part"]
     return {"rate": summary["steps"] * BATCH / seconds, "peak": _peak_mb(trainer.device), "steps": summary["steps"],
-            "beyond_steps": 1 - parts["steps"] / seconds,
+            "in_step": in_step[0] / seconds, "beyond_steps": 1 - parts["steps"] / seconds,
             "metrics_grids_ckpt": (parts.get("metrics", 0) + parts.get("samples", 0) + parts.get("checkpoints", 0)) / seconds}
+
+
+def _time_train_step(model) -> list[float]:
+    """Wrap `model.train_step` to add up the seconds spent inside it (synchronised on a GPU, so that the
+    time is the step's own): the share of the trainer's wall time that is model work, measured in one
+    process, which the machine's drift between processes does not touch."""
+    total = [0.0]
+    step = model.train_step
+
+    def timed(x, y):
+        _sync(model.device)
+        start = time.perf_counter()
+        out = step(x, y)
+        _sync(model.device)
+        total[0] += time.perf_counter() - start
+        return out
+
+    model.train_step = timed
+    return total
 
 
 def bench_bare(cfg, shape: tuple[int, int, int], steps: int) -> dict:
@@ -266,6 +292,7 @@ def main() -> None:
                            "steps_a": a["steps"], "trainer_img_s": round(a["rate"], 1), "bare_img_s": round(b["rate"], 1),
                            "peer_img_s": round(c["rate"], 1), "a_over_b": round(a["rate"] / b["rate"], 3),
                            "a_over_c": round(a["rate"] / c["rate"], 3),
+                           "in_train_step_pct": round(100 * a["in_step"], 1),
                            "beyond_steps_pct": round(100 * a["beyond_steps"], 1),
                            "metrics_grids_ckpt_pct": round(100 * a["metrics_grids_ckpt"], 1),
                            "peak_mb_a": round(a["peak"]), "peak_mb_b": round(b["peak"]), "peak_mb_c": round(c["peak"])}
