@@ -20,9 +20,9 @@ times and each column reports its median round: on a shared machine the speed dr
 between minutes, which a single short measurement takes for a difference. Each measurement runs in its own fresh
 process, so the peak memory columns (CUDA: max allocated; CPU: the process's maximum resident set) are its own.
 
-`in_train_step_pct` is the share of (a)'s wall time spent inside the model's `train_step` (timed in the same
-process; synchronised per step on a GPU, which makes it a lower bound there): a/b as it would be if the
-machine ran at one speed throughout. `beyond_steps_pct` is the share spent outside the epochs' step loops
+`in_train_step_pct` (CPU only) is the share of (a)'s wall time spent inside the model's `train_step`, timed
+in the same process: a/b as it would be if the machine ran at one speed throughout. On a GPU it stays empty
+(nan): timing each step there would need syncs that slow the run being measured. `beyond_steps_pct` is the share spent outside the epochs' step loops
 (validation, grids, checkpoints, FID/KID, the end-of-run plots), `metrics_grids_ckpt_pct` the FID/KID,
 sample-grid and checkpoint part of it.
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import multiprocessing as mp
 import pickle
 import resource
@@ -148,17 +149,19 @@ def bench_trainer(cfg, run_dir: Path) -> dict:
 
 
 def _time_train_step(model) -> list[float]:
-    """Wrap `model.train_step` to add up the seconds spent inside it (synchronised on a GPU, so that the
-    time is the step's own): the share of the trainer's wall time that is model work, measured in one
-    process, which the machine's drift between processes does not touch."""
-    total = [0.0]
+    """On a CPU, wrap `model.train_step` to add up the seconds spent inside it: the share of the trainer's
+    wall time that is model work, measured in one process, which the machine's drift between processes does
+    not touch. Not on a GPU: timing a step there needs a sync on each side of it, which would slow the very
+    run (a) measures; the total stays NaN."""
+    total = [math.nan]
+    if model.device.type != "cpu":
+        return total
+    total[0] = 0.0
     step = model.train_step
 
     def timed(x, y):
-        _sync(model.device)
         start = time.perf_counter()
         out = step(x, y)
-        _sync(model.device)
         total[0] += time.perf_counter() - start
         return out
 
