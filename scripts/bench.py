@@ -115,7 +115,7 @@ def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra:
 
 def _build(cfg, shape: tuple[int, int, int]):
     """The run's model with the run's speed options, outside a trainer."""
-    from gensweep.cli import build_model
+    from gensweep.job import build_model
     from gensweep.config import validate
 
     values = validate(cfg)
@@ -132,7 +132,7 @@ def _build(cfg, shape: tuple[int, int, int]):
 def bench_trainer(cfg, run_dir: Path) -> dict:
     """(a): images/s of Trainer.fit as a run builds it (set-up before the first step left out), and where the
     time beyond the training steps went."""
-    from gensweep.cli import build_trainer
+    from gensweep.job import build_trainer
 
     run_dir.mkdir(parents=True)
     trainer, _ = build_trainer(cfg, run_dir)

@@ -1,10 +1,13 @@
-"""Wall time of one 4-run sweep on Hydra's basic launcher (one job after another) and on hydra/launcher=joblib.
+"""Wall time of 4-run sweeps on Hydra's basic launcher (one job after another) and on hydra/launcher=joblib.
 
-    python scripts/bench_launchers.py                      # 4 digits runs (VAE, GAN, WGAN, CAE), 5 epochs each
-    python scripts/bench_launchers.py n_epochs=20 device=cuda
+    python scripts/bench_launchers.py                    # two digits sweeps, 25 epochs per run
+    python scripts/bench_launchers.py n_epochs=5         # any extra override applies to every sweep
+    GENSWEEP_JOBS=4 python scripts/bench_launchers.py device=cuda
 
-Both sweeps run the same command as a user would (`python -m gensweep ... -m`) in a fresh folder with the FID
-classifier already cached (a first untimed run trains it), so neither pays that one-off cost.
+Two sweeps: one model at four z_dim values (runs of about equal length, like the studies' sweeps), and four
+models (VAE, GAN, WGAN, CAE: runs of unequal length). Each runs the command a user would
+(`python -m gensweep ... -m`) in a fresh folder with the FID classifier already cached (an untimed first run
+trains it), so neither launcher pays that one-off cost.
 """
 from __future__ import annotations
 
@@ -15,7 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-SWEEP = ["model=vae,gan,wgan,cae", "n_epochs=5", "trainer.progress=false"]
+SWEEPS = {
+    "vae, z_dim=8,16,32,64": ["model=vae", "z_dim=8,16,32,64"],
+    "vae, gan, wgan, cae": ["model=vae,gan,wgan,cae"],
+}
+COMMON = ["n_epochs=25", "trainer.progress=false"]
 
 
 def sweep(args: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -28,15 +35,22 @@ def sweep(args: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def main() -> None:
     extra = sys.argv[1:]
+    given = {a.split("=", 1)[0] for a in extra}
+    common = [a for a in COMMON if a.split("=", 1)[0] not in given] + extra  # n_epochs=5 replaces n_epochs=25
+    jobs = int(os.environ.get("GENSWEEP_JOBS", "2"))
+    rows = []
     with tempfile.TemporaryDirectory(prefix="gensweep-launchers-") as tmp:
         cwd = Path(tmp)
         env = {**os.environ, "GENSWEEP_DATA": str(cwd / "data")}
         sweep(["model=vae", "n_epochs=1", "trainer.progress=false", *extra, f"hydra.sweep.dir={cwd / 'warm'}"], cwd, env)
-        basic = sweep([*SWEEP, *extra, f"hydra.sweep.dir={cwd / 'basic'}"], cwd, env)
-        jobs = int(env.get("GENSWEEP_JOBS", "2"))
-        joblib = sweep([*SWEEP, *extra, "hydra/launcher=joblib", f"hydra.sweep.dir={cwd / 'joblib'}"], cwd, env)
-    print(f"| launcher | 4-run sweep wall (s) |\n|---|---|\n| basic (one at a time) | {basic:.1f} |\n"
-          f"| joblib ({jobs} at a time) | {joblib:.1f} |\n\n{os.cpu_count()} CPUs; speed-up {basic / joblib:.2f}x")
+        for i, (name, values) in enumerate(SWEEPS.items()):
+            args = [*values, *common]
+            basic = sweep([*args, f"hydra.sweep.dir={cwd / f'basic{i}'}"], cwd, env)
+            joblib = sweep([*args, "hydra/launcher=joblib", f"hydra.sweep.dir={cwd / f'joblib{i}'}"], cwd, env)
+            rows.append(f"| {name} | {basic:.1f} | {joblib:.1f} | {basic / joblib:.2f}x |")
+    print(f"4-run sweeps ({' '.join(common)}), wall seconds; {os.cpu_count()} CPUs\n\n"
+          f"| sweep | basic (one at a time) | joblib ({jobs} at a time) | speed-up |\n|---|---|---|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":

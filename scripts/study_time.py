@@ -40,7 +40,7 @@ def jobs(study: str) -> list[list[str]]:
 def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[float, dict]:
     from hydra import compose, initialize_config_module
 
-    from gensweep.cli import build_model
+    from gensweep.job import build_model
     from gensweep.config import validate
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):

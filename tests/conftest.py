@@ -12,7 +12,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from gensweep.cli import train
+from gensweep.job import train
 
 # Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there).
 os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")

@@ -32,7 +32,7 @@ CASES = [
     (["model=wgan", "model.clip=-1"], "model.clip=-1 is invalid: must be a positive number"),
     (["model=gan", "model.betas=[1]"], "model.betas=[1] is invalid: Adam's betas are two numbers in [0, 1)"),
     (["metrics.n_samples=1"], "metrics.n_samples=1 is invalid: FID and KID need at least 2 images"),
-    (["width=100000000"], "model=VAE cannot be built with z_dim=20 n_layers=2 width=100000000"),
+    (["width=100000000"], "model=VAE with z_dim=20 n_layers=2 width=100000000 has 640,000,196,300,000,041 parameters"),
 ]
 
 
@@ -51,3 +51,25 @@ def test_bad_input_is_one_clear_error(tmp_path, args, expected):
         assert proc.stderr.startswith("gensweep: error: ")
     assert not list(tmp_path.rglob("checkpoint.pt")) and not list(tmp_path.rglob("metrics.csv"))
     assert not list((tmp_path / "outputs").glob("runs/*/*"))  # no empty run folder left behind
+
+
+def test_a_model_too_large_for_free_memory_is_refused_before_it_is_allocated(monkeypatch):
+    """The size check counts the real parameters (built on the meta device) against the free memory."""
+    import torch
+
+    import gensweep.job
+    from conftest import make_cfg
+    from gensweep.config import ConfigError, validate
+
+    cfg = make_cfg(["model=gan", "device=cpu", "width=64"])
+    values = validate(cfg)
+    model = gensweep.job.build_model(cfg, values, (1, 16, 16), 10)
+    n_params = sum(p.numel() for net in model.nets.values() for p in net.parameters())
+    assert all(p.device.type == "cpu" for net in model.nets.values() for p in net.parameters())
+    monkeypatch.setattr(gensweep.job, "available_memory", lambda device: 16 * n_params)  # exactly enough
+    gensweep.job.build_model(cfg, values, (1, 16, 16), 10)
+    monkeypatch.setattr(gensweep.job, "available_memory", lambda device: 16 * n_params - 1)
+    state = torch.random.get_rng_state()
+    with pytest.raises(ConfigError, match=f"has {n_params:,} parameters: .* GiB .*; lower width or z_dim"):
+        gensweep.job.build_model(cfg, values, (1, 16, 16), 10)
+    assert torch.equal(torch.random.get_rng_state(), state)  # the refused probe drew no random numbers

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from conftest import SMOKE, read_csv, run_cli
 
@@ -37,6 +39,16 @@ def test_cfg_job_prints_resolved_config(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "z_dim: 64" in proc.stdout and "clip: 0.01" in proc.stdout and "n_critic: 5" in proc.stdout
     assert not (tmp_path / "outputs").exists()
+
+
+def test_the_launching_process_never_imports_torch():
+    """A sweep's launching process (command line, Hydra, the report) stays light: under joblib or SLURM the
+    jobs train in other processes, each importing torch itself; the launcher importing it too cost 2 s."""
+    code = ("import sys, gensweep.cli, gensweep.report.callback, gensweep.report.sweep, gensweep.report.__main__; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
 
 
 def test_resume_without_a_checkpoint_is_one_line(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from conftest import make_cfg
-from gensweep.cli import build_model
+from gensweep.job import build_model
 from gensweep.config import validate
 from gensweep.report.interpolation import interpolate
 

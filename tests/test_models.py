@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from conftest import SMOKE, make_cfg, read_csv, train_run
-from gensweep.cli import build_model
+from gensweep.job import build_model
 from gensweep.config import validate
 
 MODELS = ["vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from conftest import SMOKE, make_cfg, read_csv, train_run
-from gensweep.cli import build_model
+from gensweep.job import build_model
 from gensweep.config import ConfigError, validate
 
 

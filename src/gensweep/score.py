@@ -63,7 +63,7 @@ def score(what: str, overrides: list[str]) -> dict:
     train, val = load_splits(cfg.dataset)
     quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
     if is_run:
-        from gensweep.cli import build_model
+        from gensweep.job import build_model
         from gensweep.train import checkpoint
 
         model = build_model(cfg, values, train.shape, int(cfg.dataset.n_classes))

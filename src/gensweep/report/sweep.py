@@ -17,7 +17,6 @@ matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
-from hydra.utils import get_class  # noqa: E402
 
 from gensweep.train.metrics_log import read_rows  # noqa: E402
 
@@ -32,7 +31,6 @@ class Run:
     overrides: dict[str, str]
     summary: dict = field(default_factory=dict)
     rows: list[dict[str, str]] = field(default_factory=list)
-    model_target: str | None = None
 
     @property
     def status(self) -> str:
@@ -57,9 +55,7 @@ def collect(sweep: Path) -> list[Run]:
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         rows = read_rows(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else []
-        config = _read_yaml(folder / ".hydra" / "config.yaml") or {}
-        target = (config.get("model") or {}).get("_target_")
-        runs.append(Run(folder, overrides, summary, rows, target))
+        runs.append(Run(folder, overrides, summary, rows))
     return runs
 
 
@@ -111,11 +107,10 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
     written = []
     by_model: dict[str, list[Run]] = {}
     for r in runs:
-        if r.rows and r.model_target:
-            by_model.setdefault(r.model_target, []).append(r)
-    for target, group in by_model.items():
-        cls = get_class(target)
-        for ylabel, columns in cls.curves:
+        if r.rows and r.summary.get("curves"):  # the panels each run's trainer recorded in summary.json
+            by_model.setdefault(str(r.summary["model"]), []).append(r)
+    for name, group in by_model.items():
+        for ylabel, columns in group[0].summary["curves"]:
             fig, ax = plt.subplots(figsize=(7, 4.2))
             for i, r in enumerate(group):
                 color = f"C{i % 10}"
@@ -125,11 +120,11 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
                             linestyle=("-", "--", ":")[j % 3], label=f"{label(r, keys)} {col}")
             ax.set_xlabel("epoch")
             ax.set_ylabel(ylabel)
-            ax.set_title(f"{cls.name}: {ylabel} for {', '.join(keys)}")
+            ax.set_title(f"{name}: {ylabel} for {', '.join(keys)}")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
             fig.tight_layout()
-            path = out / f"{cls.name}_{columns[0]}.png"
+            path = out / f"{name}_{columns[0]}.png"
             fig.savefig(path, dpi=100)
             plt.close(fig)
             written.append(path)

@@ -261,6 +261,8 @@ class Trainer:
             "seconds_by_part": {k: round(v, 3) for k, v in self.parts.items()},
             "wall_seconds": round(wall, 3),
             **self._quality_summary(),
+            # curves.png's panels, so that a sweep report can draw them without importing the model (torch)
+            "curves": [[ylabel, list(columns)] for ylabel, columns in self.model.curves],
             "final": final,
         }
 

@@ -1,0 +1,220 @@
+"""One job of `python -m gensweep`: check the config, load data, build the model and train it.
+
+Kept apart from the command line (cli.py) so that a sweep's launching process, which only composes configs,
+starts jobs and writes the report, never imports torch: with hydra/launcher=joblib or slurm the jobs train in
+other processes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
+from hydra.types import RunMode
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from gensweep import STARTED
+from gensweep.config import ConfigError, validate
+from gensweep.data.errors import DatasetError
+from gensweep.models.base import GenerativeModel
+from gensweep.paths import CHECKPOINT, RUNS, resume_mode
+from gensweep.train.checkpoint import CheckpointError
+from gensweep.train.files import write_json
+from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
+
+if TYPE_CHECKING:
+    from gensweep.train.loop import Trainer
+
+log = logging.getLogger("gensweep")
+_jobs_started = 0
+
+
+def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
+    """Instantiate `model._target_` with the validated top-level keys and the data's shape.
+
+    The model is first built on the meta device (no memory, no random draws) to refuse one whose weights and
+    optimizer state cannot fit, before allocating anything: a huge `width` otherwise fills memory first."""
+    settings = f"z_dim={values['z_dim']} n_layers={values['n_layers']} width={values['width']}"
+    name = cfg.model._target_.rsplit(".", 1)[-1]
+
+    def instantiate_on(device: torch.device) -> GenerativeModel:
+        try:
+            return instantiate(cfg.model, _convert_="all", image_shape=image_shape, n_classes=n_classes,
+                               z_dim=values["z_dim"], n_layers=values["n_layers"], width=values["width"],
+                               lr=values["lr"], device=device)
+        except InstantiationException as err:  # say which settings, not a traceback
+            cause = err.__cause__ or err
+            raise ConfigError(f"model={name} cannot be built with {settings} ({type(cause).__name__}: {cause}); "
+                              "lower width or z_dim, or check the model.* keys") from err
+
+    with torch.device("meta"):
+        probe = instantiate_on(torch.device("meta"))
+    n_params = sum(p.numel() for net in probe.nets.values() for p in net.parameters())
+    need = 16 * n_params  # float32 weights, gradients and Adam's two moments
+    have = available_memory(values["device"])
+    if have is not None and need > have:
+        raise ConfigError(
+            f"model={name} with {settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for weights, "
+            f"gradients and optimizer state, more than the {have / 2**30:,.1f} GiB of "
+            f"{'free GPU' if values['device'].type == 'cuda' else 'available'} memory; lower width or z_dim"
+        )
+    return instantiate_on(values["device"])
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes free for a model on `device`: the GPU's free memory, or the host's available memory (Linux's
+    MemAvailable); None where that cannot be read."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    meminfo = Path("/proc/meminfo")
+    if device.type == "cpu" and meminfo.is_file():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
+    """Validate, load data, build the model and train it; returns the run's summary."""
+    global _jobs_started
+    # The first job of a process counts its startup from the process's first import; later sweep jobs from here.
+    started = STARTED if _jobs_started == 0 else time.perf_counter()
+    _jobs_started += 1
+    trainer, resume = build_trainer(cfg, run_dir, multirun)
+    return trainer.fit(resume=resume, started=started)
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tuple[Trainer, bool]:
+    """Everything before the first step: checks, data, model, metric backbone; (trainer, whether to resume).
+
+    With `resume`, a sweep job whose folder has no checkpoint yet starts fresh (it never ran); a single run
+    asked to resume a folder without one is an error.
+    """
+    values = validate(cfg)
+    mode = resume_mode(cfg.resume)
+    resume = mode != "off" and (run_dir / CHECKPOINT).exists()
+    if multirun and os.environ.get("SUBMITIT_EXECUTOR") and (run_dir / CHECKPOINT).exists():
+        log.info("job folder %s holds a checkpoint: a requeued job, continuing from it", run_dir)
+        resume = True
+    if mode != "off" and not resume and not multirun:  # a sweep job that never ran simply starts
+        asked = "true" if mode == "latest" else cfg.resume
+        where = f"no run folder under {RUNS}/ has a" if mode == "latest" else f"{cfg.resume} has no"
+        raise ConfigError(f"resume={asked}: {where} {CHECKPOINT} to continue from; start without resume")
+    # Imported here, not at the top: `--cfg job` and config errors then answer without loading torchvision,
+    # matplotlib and the data code.
+    from gensweep.data import apply_subset, load_splits
+    from gensweep.metrics.quality import QualityMetrics
+    from gensweep.train.loop import Trainer, seed_everything
+
+    seed_everything(cfg.seed)
+    full_train, val_set = load_splits(cfg.dataset)
+    train_set = apply_subset(full_train, cfg.dataset.get("subset"))
+    if values["batch_size"] > len(train_set):
+        raise ConfigError(
+            f"batch_size={values['batch_size']} is larger than the training set ({len(train_set)} images): "
+            "lower batch_size or raise dataset.subset"
+        )
+    model = build_model(cfg, values, train_set.shape, int(cfg.dataset.n_classes))
+    identity = {
+        "model": model.name,
+        "dataset": str(cfg.dataset.name),
+        "image_shape": list(train_set.shape),
+        "z_dim": values["z_dim"],
+        "n_layers": values["n_layers"],
+        "width": values["width"],
+    }
+    log.info("%s on %s %s, %d train / %d val images, device %s, run folder %s",
+             model.name, cfg.dataset.name, "x".join(map(str, train_set.shape)), len(train_set), len(val_set),
+             values["device"], run_dir)
+    quality = None
+    if cfg.metrics.backbone != "none":
+        # Building a backbone draws random initial weights: in a forked RNG, so a cached or a freshly trained
+        # classifier, or no metrics at all, leave training with the same random stream.
+        device = values["device"]
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), device)
+    trainer = Trainer(
+        model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
+        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
+        tensorboard=cfg.logger == "tensorboard",
+    )
+    return trainer, resume
+
+
+def _discard_if_unused(run_dir: Path) -> None:
+    """Remove a run folder that a refused start left with nothing but Hydra's record and an empty log."""
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "gensweep.log"}:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = None) -> None:
+    """Mark the job's summary.json failed (keeping what the trainer wrote there) and keep its traceback."""
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {}
+    if trace is not None:
+        (run_dir / "traceback.txt").write_text(trace)
+        summary["traceback"] = "traceback.txt"
+    write_json(path, {**summary, "status": status, "error": error})
+
+
+def run_job(cfg: DictConfig, failed: list[str]) -> float | None:
+    """Train the job Hydra composed; returns the sweeper's objective, or None (folder added to `failed`).
+
+    A failing sweep job records why in its summary.json and the sweep goes on; a single run exits with a
+    one-line error (or, for a bug, the traceback).
+    """
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    if multirun and str(cfg.device) == "auto" and torch.cuda.device_count() > 1:
+        cfg.device = f"cuda:{hydra_cfg.job.num % torch.cuda.device_count()}"  # parallel jobs: one GPU each
+    try:
+        summary = train(cfg, run_dir, multirun)
+    except RunInterrupted as stop:  # preemption or Ctrl-C: the whole sweep stops, to be resumed
+        if stop.forward is not None:  # under submitit: its handler requeues the job, which then resumes
+            print(f"gensweep: stopped at step {stop.step} with a checkpoint; submitit requeues the job", file=sys.stderr)
+            stop.forward(stop.signum, None)
+        print(f"gensweep: {stop}", file=sys.stderr)
+        sys.exit(stop.exit_code)
+    except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
+        if not multirun:
+            _discard_if_unused(run_dir)
+            print(f"gensweep: error: {err}", file=sys.stderr)
+            sys.exit(err.exit_code if isinstance(err, RunStopped) else 2)
+        log.error("job %s failed: %s", hydra_cfg.job.num, err)
+        if not isinstance(err, RunDiverged):  # the trainer already wrote the diverged run's summary
+            _record_failure(run_dir, "failed", str(err))
+        failed.append(str(run_dir))
+        return None
+    except Exception as err:  # noqa: BLE001 - any bug in one configuration must not take the sweep down
+        _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
+        if not multirun:
+            raise
+        log.exception("job %s failed", hydra_cfg.job.num)
+        failed.append(str(run_dir))
+        return None
+    return _objective(cfg, summary, run_dir)
+
+
+def _objective(cfg: DictConfig, summary: dict, run_dir: Path) -> float | None:
+    """What the job returns to the sweeper (Optuna minimises it): the final value of `objective`."""
+    final = summary["final"]
+    key = str(cfg.objective)
+    if key == "auto":
+        key = next((k for k in ("fid", "val_loss", "jsd", "emd") if k in final), "fid")
+    value = final.get(key)
+    if value is None:
+        log.warning("objective=%s: the run has no final %s (columns: %s)", key, key, ", ".join(final))
+        return None
+    write_json(run_dir / "summary.json", {**summary, "objective": key, "objective_value": value})
+    return float(value)
