@@ -15,10 +15,12 @@ the usual peer loop (c), with the ratios a/b and a/c and each one's peak memory.
 (b) the bare limit: `model.train_step` on 4 pre-made float batches already on the device, in turn, nothing else.
 (c) the usual peer loop: torchvision's MNIST / CIFAR10 Dataset with ToTensor (+ Normalize to [-1, 1] for
     the GANs) through a DataLoader (`--workers`, shuffle, drop_last, pin_memory on CUDA) feeding the same step.
-(b) and (c) time `--measure-steps` steps after 5 warm-up steps. With `--repeats N` the three run in turn N
-times and each column reports its median round: on a shared machine the speed drifts by 10% or more
-between minutes, which a single short measurement takes for a difference. Each measurement runs in its own fresh
-process, so the peak memory columns (CUDA: max allocated; CPU: the process's maximum resident set) are its own.
+(b) and (c) time `--measure-steps` steps after 5 warm-up steps. The three run in one fresh process per row
+and round, in the order (b), (a), (b) again, (c): (b)'s rate is over both of its runs, which bracket (a), so
+a drift of the machine's speed during the row (on a shared machine 10% or more between minutes) hits (a)
+and (b) alike. With `--repeats N` that happens N times and each column reports its median round. Peak
+memory is each measurement's own (CUDA: max allocated; CPU on Linux: the resident-set high-water mark,
+reset between measurements through /proc/self/clear_refs; elsewhere the process's maximum so far).
 
 `in_train_step_pct` (CPU only) is the share of (a)'s wall time spent inside the model's `train_step`, timed
 in the same process: a/b as it would be if the machine ran at one speed throughout. On a GPU it stays empty
@@ -92,15 +94,24 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+PROC = Path("/proc/self")
+
+
 def _peak_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # this (fresh) process's high-water mark
+    if (PROC / "status").is_file():
+        for line in (PROC / "status").read_text().splitlines():
+            if line.startswith("VmHWM:"):  # resident-set high-water mark since the last reset, in kB
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the process's high-water mark (Linux: kB)
 
 
 def _reset_peak(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    elif (PROC / "clear_refs").is_file():
+        (PROC / "clear_refs").write_text("5")  # Linux: VmHWM restarts from the current resident set
 
 
 def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra: list[str]):
@@ -239,19 +250,29 @@ def median_by_rate(results: list[dict]) -> dict:
     return sorted(results, key=lambda r: r["rate"])[(len(results) - 1) // 2]
 
 
-def _child(queue, fn, args) -> None:
-    queue.put(fn(*args))
+def measure_round(cfg, shape_name: str, root: Path, run_dir: Path, steps: int, workers: int) -> tuple[dict, dict, dict]:
+    """(a), (b), (c) of one row in this process: (b) before and after (a), then (c)."""
+    shape = SHAPES[shape_name]
+    b1 = bench_bare(cfg, shape, steps)
+    a = bench_trainer(cfg, run_dir)
+    b2 = bench_bare(cfg, shape, steps)
+    b = {"rate": 2 / (1 / b1["rate"] + 1 / b2["rate"]), "peak": max(b1["peak"], b2["peak"])}  # images / total time
+    return a, b, bench_peer(cfg, shape_name, root, steps, workers)
 
 
-def isolated(fn, *args) -> dict:
-    """Run one measurement in a fresh process: no warm caches, allocator or threads carried between them."""
+def _child(queue, args) -> None:
+    queue.put(measure_round(*args))
+
+
+def isolated(*args) -> tuple[dict, dict, dict]:
+    """One round in a fresh process: no warm caches, allocator or threads carried over from another row."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue, fn, args))  # not a daemon: (c) starts DataLoader workers
+    proc = ctx.Process(target=_child, args=(queue, args))  # not a daemon: (c) starts DataLoader workers
     proc.start()
     proc.join()
     if proc.exitcode != 0:
-        raise SystemExit(f"{fn.__name__}{args[1:]} failed (exit {proc.exitcode}); its traceback is above")
+        raise SystemExit(f"the round {args[1:]} failed (exit {proc.exitcode}); its traceback is above")
     return queue.get()
 
 
@@ -286,10 +307,9 @@ def main() -> None:
                 for variant in args.variants.split(","):
                     cfg = compose(model, shape_name, root, args.device, args.epochs, [*VARIANTS[variant], *args.overrides])
                     rounds = []
-                    for r in range(args.repeats):  # (a), (b), (c) in turn, so a slow spell of the machine hits all three
-                        rounds.append((isolated(bench_trainer, cfg, tmp_path / f"run-{shape_name}-{model}-{variant}-{r}"),
-                                       isolated(bench_bare, cfg, SHAPES[shape_name], args.measure_steps),
-                                       isolated(bench_peer, cfg, shape_name, root, args.measure_steps, args.workers)))
+                    for r in range(args.repeats):
+                        run_dir = tmp_path / f"run-{shape_name}-{model}-{variant}-{r}"
+                        rounds.append(isolated(cfg, shape_name, root, run_dir, args.measure_steps, args.workers))
                     a, b, c = (median_by_rate([rnd[i] for rnd in rounds]) for i in range(3))
                     row = {"device": args.device, "data": shape_name, "model": model, "variant": variant,
                            "steps_a": a["steps"], "trainer_img_s": round(a["rate"], 1), "bare_img_s": round(b["rate"], 1),
