@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import SMOKE, read_csv, run_cli
 
 
@@ -57,9 +59,11 @@ def test_resume_without_a_checkpoint_is_one_line(tmp_path):
     assert "resume=true: no run folder under outputs/runs/ has a checkpoint.pt" in proc.stderr
 
 
-def test_a_failing_job_does_not_stop_the_sweep(tmp_path):
-    proc = run_cli(["model=cae", "batch_size=32,4096", "n_epochs=1", "dataset.subset=128", "-m"], cwd=tmp_path)
-    assert proc.returncode == 1
+@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=joblib"]], ids=["basic", "joblib"])
+def test_a_failing_job_does_not_stop_the_sweep(tmp_path, launcher):
+    """Under joblib the jobs run in other processes: the exit status comes from the runs' summaries."""
+    proc = run_cli(["model=cae", "batch_size=32,4096", "n_epochs=1", "dataset.subset=128", *launcher, "-m"], cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
     assert "1 run(s) of the sweep failed" in proc.stderr
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     assert json.loads((sweep / "0" / "summary.json").read_text())["status"] == "completed"

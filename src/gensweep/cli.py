@@ -9,8 +9,7 @@ import hydra
 from omegaconf import DictConfig
 
 from gensweep.paths import plugin_installed, register_optuna_preset, register_resolvers
-
-_failed_jobs: list[str] = []
+from gensweep.report.callback import not_completed
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -18,7 +17,7 @@ def _job(cfg: DictConfig) -> float | None:
     # Imported here, in the process that trains: a sweep's launching process then never loads torch.
     from gensweep.job import run_job
 
-    return run_job(cfg, _failed_jobs)
+    return run_job(cfg)
 
 
 def _unwritable_output(argv: list[str]) -> str | None:
@@ -69,9 +68,9 @@ def main() -> None:
     register_resolvers()
     register_optuna_preset()
     _job()
-    if _failed_jobs:
-        print(f"gensweep: {len(_failed_jobs)} run(s) of the sweep failed (status and error in each summary.json): "
-              f"{', '.join(_failed_jobs)}", file=sys.stderr)
+    if not_completed:
+        print(f"gensweep: {len(not_completed)} run(s) of the sweep failed (status and error in each summary.json): "
+              f"{', '.join(not_completed)}", file=sys.stderr)
         sys.exit(1)
 
 

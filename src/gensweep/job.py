@@ -167,11 +167,11 @@ def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = 
     write_json(path, {**summary, "status": status, "error": error})
 
 
-def run_job(cfg: DictConfig, failed: list[str]) -> float | None:
-    """Train the job Hydra composed; returns the sweeper's objective, or None (folder added to `failed`).
+def run_job(cfg: DictConfig) -> float | None:
+    """Train the job Hydra composed; returns the sweeper's objective, or None.
 
-    A failing sweep job records why in its summary.json and the sweep goes on; a single run exits with a
-    one-line error (or, for a bug, the traceback).
+    A failing sweep job records why in its summary.json and the sweep goes on (the sweep's report lists it and
+    the command exits 1); a single run exits with a one-line error (or, for a bug, the traceback).
     """
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
@@ -194,14 +194,12 @@ def run_job(cfg: DictConfig, failed: list[str]) -> float | None:
         log.error("job %s failed: %s", hydra_cfg.job.num, err)
         if not isinstance(err, RunDiverged):  # the trainer already wrote the diverged run's summary
             _record_failure(run_dir, "failed", str(err))
-        failed.append(str(run_dir))
         return None
     except Exception as err:  # noqa: BLE001 - any bug in one configuration must not take the sweep down
         _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
         if not multirun:
             raise
         log.exception("job %s failed", hydra_cfg.job.num)
-        failed.append(str(run_dir))
         return None
     return _objective(cfg, summary, run_dir)
 

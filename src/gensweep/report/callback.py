@@ -9,11 +9,16 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 log = logging.getLogger("gensweep")
+# Folders of the last sweep's runs that did not complete: the command exits 1 when there are any. Read from
+# the runs' summary.json files, so it holds under every launcher, jobs in other processes or on SLURM too.
+not_completed: list[str] = []
 
 
 class SweepReport(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from gensweep.report.sweep import write_report  # matplotlib only when a sweep ends
+        from gensweep.report.sweep import collect, write_report  # matplotlib only when a sweep ends
 
-        readme = write_report(Path(config.hydra.sweep.dir))
+        sweep = Path(config.hydra.sweep.dir)
+        readme = write_report(sweep)
         log.info("sweep report: %s", readme)
+        not_completed[:] = [str(r.folder) for r in collect(sweep) if r.status != "completed"]
