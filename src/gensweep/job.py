@@ -110,8 +110,8 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         asked = "true" if mode == "latest" else cfg.resume
         where = f"no run folder under {RUNS}/ has a" if mode == "latest" else f"{cfg.resume} has no"
         raise ConfigError(f"resume={asked}: {where} {CHECKPOINT} to continue from; start without resume")
-    # Imported here, not at the top: `--cfg job` and config errors then answer without loading torchvision,
-    # matplotlib and the data code.
+    # Imported here, not at the top: a config error then answers without loading torchvision, matplotlib and
+    # the data code.
     from gensweep.data import apply_subset, load_splits
     from gensweep.metrics.quality import QualityMetrics
     from gensweep.train.loop import Trainer, seed_everything
