@@ -19,6 +19,6 @@ class SweepReport(Callback):
         from gensweep.report.sweep import collect, write_report  # matplotlib only when a sweep ends
 
         sweep = Path(config.hydra.sweep.dir)
-        readme = write_report(sweep)
-        log.info("sweep report: %s", readme)
-        not_completed[:] = [str(r.folder) for r in collect(sweep) if r.status != "completed"]
+        runs = collect(sweep)
+        log.info("sweep report: %s", write_report(sweep, runs))
+        not_completed[:] = [str(r.folder) for r in runs if r.status != "completed"]

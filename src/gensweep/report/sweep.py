@@ -163,10 +163,10 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     return True
 
 
-def write_report(sweep: Path) -> Path:
-    """Write <sweep>/report/ and return its README path."""
+def write_report(sweep: Path, runs: list[Run] | None = None) -> Path:
+    """Write <sweep>/report/ (from `runs` when already collected) and return its README path."""
     sweep = Path(sweep)
-    runs = collect(sweep)
+    runs = collect(sweep) if runs is None else runs
     out = sweep / "report"
     out.mkdir(exist_ok=True)
     keys = swept_keys(runs)
