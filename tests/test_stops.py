@@ -99,6 +99,21 @@ def test_stop_signals_are_caught_once_and_handed_on(signum):
         signal.signal(signum, before)
 
 
+def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp_path):
+    """SIGINT before the training loop (which would checkpoint instead): no traceback, exit 130."""
+    proc = _start(["n_epochs=1", *FAST], tmp_path)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "outputs" / "runs").glob("*/*/.hydra/overrides.yaml")):  # Hydra's last file
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    time.sleep(0.3)  # in the job now: importing torch and loading data take seconds more
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "gensweep: interrupted while starting up" in err
+    assert not list((tmp_path / "outputs" / "runs").glob("*/*"))  # the refused start left no folder
+
+
 def test_sigkill_at_random_moments_then_resume(tmp_path, reference):
     """Killed hard three times at different moments; each resume continues from the last finished epoch."""
     args = ["n_epochs=12", *FAST]

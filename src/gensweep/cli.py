@@ -6,18 +6,23 @@ import sys
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from gensweep.paths import plugin_installed, register_optuna_preset, register_resolvers
+from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
 from gensweep.report.callback import not_completed
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def _job(cfg: DictConfig) -> float | None:
-    # Imported here, in the process that trains: a sweep's launching process then never loads torch.
-    from gensweep.job import run_job
+    try:
+        # Imported here, in the process that trains: a sweep's launching process then never loads torch.
+        from gensweep.job import run_job
 
-    return run_job(cfg)
+        return run_job(cfg)
+    except KeyboardInterrupt:  # Ctrl-C before the training loop (which checkpoints instead) or after it
+        discard_if_unused(Path(HydraConfig.get().runtime.output_dir))
+        raise
 
 
 def _unwritable_output(argv: list[str]) -> str | None:
@@ -67,7 +72,12 @@ def main() -> None:
         sys.exit(2)
     register_resolvers()
     register_optuna_preset()
-    _job()
+    try:
+        _job()
+    except KeyboardInterrupt:  # outside a training loop, which stops at a step with a checkpoint instead
+        print("gensweep: interrupted while starting up or writing results, not during training: finished runs "
+              "and checkpoints are kept; run the command again (resume=true continues a run)", file=sys.stderr)
+        sys.exit(130)
     if not_completed:
         print(f"gensweep: {len(not_completed)} run(s) of the sweep failed (status and error in each summary.json): "
               f"{', '.join(not_completed)}", file=sys.stderr)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 import traceback
@@ -27,7 +26,7 @@ from gensweep import STARTED
 from gensweep.config import ConfigError, validate
 from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
-from gensweep.paths import CHECKPOINT, RUNS, resume_mode
+from gensweep.paths import CHECKPOINT, RUNS, discard_if_unused, resume_mode
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
@@ -151,12 +150,6 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     return trainer, resume
 
 
-def _discard_if_unused(run_dir: Path) -> None:
-    """Remove a run folder that a refused start left with nothing but Hydra's record and an empty log."""
-    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "gensweep.log"}:
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
 def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = None) -> None:
     """Mark the job's summary.json failed (keeping what the trainer wrote there) and keep its traceback."""
     path = run_dir / "summary.json"
@@ -188,7 +181,7 @@ def run_job(cfg: DictConfig) -> float | None:
         sys.exit(stop.exit_code)
     except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
         if not multirun:
-            _discard_if_unused(run_dir)
+            discard_if_unused(run_dir)
             print(f"gensweep: error: {err}", file=sys.stderr)
             sys.exit(err.exit_code if isinstance(err, RunStopped) else 2)
         log.error("job %s failed: %s", hydra_cfg.job.num, err)

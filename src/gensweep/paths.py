@@ -5,6 +5,7 @@ The resolvers never fail: when nothing fits they give a fresh folder, and the jo
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,12 @@ from omegaconf import OmegaConf
 RUNS = "outputs/runs"
 SWEEPS = "outputs/multirun"
 CHECKPOINT = "checkpoint.pt"
+
+
+def discard_if_unused(run_dir: Path) -> None:
+    """Remove a run folder that a refused or interrupted start left with nothing but Hydra's record and a log."""
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "gensweep.log"}:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def resume_mode(resume: Any) -> str:
