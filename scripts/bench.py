@@ -24,9 +24,9 @@ reset between measurements through /proc/self/clear_refs; elsewhere the process'
 
 `in_train_step_pct` (CPU only) is the share of (a)'s wall time spent inside the model's `train_step`, timed
 in the same process: a/b as it would be if the machine ran at one speed throughout. On a GPU it stays empty
-(nan): timing each step there would need syncs that slow the run being measured. `beyond_steps_pct` is the share spent outside the epochs' step loops
-(validation, grids, checkpoints, FID/KID, the end-of-run plots), `metrics_grids_ckpt_pct` the FID/KID,
-sample-grid and checkpoint part of it.
+(nan): timing each step there would need syncs that slow the run being measured. `beyond_steps_pct` is the
+share spent outside the epochs' step loops (validation, grids, checkpoints, FID/KID, the end-of-run plots),
+`metrics_grids_ckpt_pct` the FID/KID, sample-grid and checkpoint part of it.
 
 `--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
 cudnn_benchmark; (a) and (b) both get the option. The data are random uint8 images written in the real

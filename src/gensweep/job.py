@@ -58,7 +58,7 @@ def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int]
 
     with torch.device("meta"):
         probe = instantiate_on(torch.device("meta"))
-    n_params = sum(p.numel() for net in probe.nets.values() for p in net.parameters())
+    n_params = probe.n_parameters()
     need = 16 * n_params  # float32 weights, gradients and Adam's two moments
     have = available_memory(values["device"])
     if have is not None and need > have:

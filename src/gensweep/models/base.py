@@ -77,6 +77,10 @@ class GenerativeModel:
             applied.append(f"torch.compile ({', '.join(self.compilable())})")
         return applied
 
+    def n_parameters(self) -> int:
+        """Parameters of all the model's networks (what its weights, gradients and optimizer state scale with)."""
+        return sum(p.numel() for net in self.nets.values() for p in net.parameters())
+
     def compilable(self) -> list[str]:
         """Networks torch.compile may wrap (not those that need double backward, which it cannot do)."""
         return list(self.nets)
