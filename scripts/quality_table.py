@@ -3,10 +3,15 @@ gensweep's FID/KID backbone, beside the real data's own FID (the floor) and pure
 
     python scripts/quality_table.py                       # digits, 30 epochs, CPU: about 10 minutes on 2 cores
     python scripts/quality_table.py --dataset mnist --epochs 20 --device cuda
+    python scripts/quality_table.py --dataset fashion_mnist --epochs 20 --jobs 2 --peers dataset.download=false
 
 It runs one gensweep multirun over the models (so the sweep's own report/ holds runs.csv and the side-by-side
-sample grids), scores the floor and the noise rows with the same metric settings, prints a Markdown table
-and copies the side-by-side samples to docs/images/quality_<dataset>.png.
+sample grids; --jobs N runs N at once on the joblib launcher), scores the floor and the noise rows with the
+same metric settings, prints a Markdown table and copies the side-by-side samples to
+docs/images/quality_<dataset>.png. Each run's row gives its FID at every evaluation, its final FID as a
+multiple of the floor and the first epoch whose samples cover every class. --peers also trains the two
+published MLP GAN recipes of scripts/peer_gans.py for as many epochs on the same images and scores their
+samples at the same epochs.
 """
 from __future__ import annotations
 
@@ -37,6 +42,45 @@ def reference_rows(dataset: str, extra: list[str]) -> list[dict[str, str]]:
     return rows
 
 
+def n_classes(job: Path) -> int:
+    """The dataset's class count, from the run's saved config (0 for a set without labels)."""
+    from omegaconf import OmegaConf
+
+    return int(OmegaConf.load(job / ".hydra" / "config.yaml").dataset.get("n_classes") or 0)
+
+
+def evals_at(sweep: Path, runs: list[dict[str, str]]) -> list[int]:
+    """The epochs at which the runs were scored (metrics.every and the last one)."""
+    with open(sweep / runs[0]["job"] / "metrics.csv", newline="") as f:
+        return [int(r["epoch"]) for r in csv.DictReader(f) if r.get("fid")]
+
+
+def peer_rows(dataset: str, epochs: int, at: list[int], extra: list[str]) -> list[dict[str, str]]:
+    """Train scripts/peer_gans.py's recipes as long on the same images; score their samples at the same epochs."""
+    from gensweep.score import score
+
+    out = ROOT / "outputs" / "peers"
+    command = [sys.executable, str(ROOT / "scripts" / "peer_gans.py"), f"--dataset={dataset}", f"--epochs={epochs}",
+               f"--save-epochs={','.join(map(str, at))}", f"--out={out}", *extra]
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True)
+    rows = []
+    for recipe in ("pytorch_gan", "znxlwm"):
+        scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
+        last, floor = scores[-1], scores[-1]["real_floor_fid"]
+        full = [e for e, s in zip(at, scores) if s.get("classes_covered") == 10]
+        rows.append({
+            "model": f"peer: {recipe} (scripts/peer_gans.py)", "fid": f"{last['fid']:.4g}",
+            "x_floor": f"{last['fid'] / floor:.1f}", "kid": f"{last['kid']:.4g}",
+            "inception_score": f"{last.get('inception_score', 0):.3g}",
+            "classes_covered": str(last.get("classes_covered", "")),
+            "fid_by_epoch": " / ".join(f"{s['fid']:.0f}" for s in scores),
+            "classes_by_epoch": " / ".join(str(s.get("classes_covered", "")) for s in scores),
+            "first_all_classes": str(full[0]) if full else "never",
+        })
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="digits")
@@ -44,15 +88,18 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<dataset>)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each)")
+    parser.add_argument("--peers", action="store_true", help="add the published MLP GAN recipes' rows")
     args, extra = parser.parse_known_args()
     sweep = (args.out or ROOT / "outputs" / "quality" / args.dataset).resolve()
     if sweep.exists():
         if not (sweep / "multirun.yaml").is_file():
             sys.exit(f"{sweep} exists and is not an earlier sweep of this script: choose another --out")
         shutil.rmtree(sweep)
+    launcher = ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}"] if args.jobs > 1 else []
     command = [sys.executable, "-m", "gensweep", f"model={args.models}", f"dataset={args.dataset}",
                f"n_epochs={args.epochs}", f"device={args.device}", "trainer.progress=false",
-               f"hydra.sweep.dir={sweep}", *extra, "-m"]
+               f"hydra.sweep.dir={sweep}", *launcher, *extra, "-m"]
     print("$", " ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=False)
@@ -65,16 +112,27 @@ def main() -> None:
         summary = json.loads((sweep / run["job"] / "summary.json").read_text())
         final = summary.get("final", {})
         share = summary.get("metrics_seconds", 0) / max(summary.get("wall_seconds", 0), 1e-9)
+        with open(sweep / run["job"] / "metrics.csv", newline="") as f:
+            evals = [r for r in csv.DictReader(f) if r.get("fid")]
+        floor = summary.get("fid_real_floor")
+        full = [int(r["epoch"]) for r in evals if r.get("classes_covered") and int(r["classes_covered"]) == n_classes(sweep / run["job"])]
         table.append({
             "model": run["model"], "status": run["status"],
             "fid": f"{final['fid']:.4g}" if "fid" in final else "", "kid": f"{final['kid']:.4g}" if "kid" in final else "",
             "inception_score": f"{final['inception_score']:.3g}" if "inception_score" in final else "",
             "classes_covered": str(final.get("classes_covered", "")),
+            "fid_by_epoch": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
+            "classes_by_epoch": " / ".join(r.get("classes_covered", "") for r in evals),
+            "x_floor": f"{final['fid'] / floor:.1f}" if "fid" in final and floor else "",
+            "first_all_classes": str(full[0]) if full else "never",
             "note": f"{summary.get('train_seconds', 0):.0f}s training, metrics {100 * share:.1f}% of wall time",
         })
+    if args.peers:
+        table += peer_rows(args.dataset, args.epochs, evals_at(sweep, runs), extra)
     table += reference_rows(args.dataset, [f"device={args.device}", *extra])  # scored with the same settings
 
-    columns = ["model", "fid", "kid", "inception_score", "classes_covered", "note"]
+    columns = ["model", "fid", "x_floor", "kid", "inception_score", "classes_covered", "fid_by_epoch",
+               "classes_by_epoch", "first_all_classes", "note"]
     print(f"\n{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0\n")
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))

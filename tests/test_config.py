@@ -21,13 +21,17 @@ BAD = [
     ("n_layers=0", "n_layers=0", "positive integer"),
     ("n_layers=4", "n_layers=4 is too deep for 16x16", "at most n_layers=3"),
     ("device=tpu", "device='tpu'", "auto, cpu, cuda or cuda:N"),
+    ("model=gan model.dropout=1", "model.dropout=1", "a probability in [0, 1)"),
+    ("model=gan model.ema=1.5", "model.ema=1.5", "decay in [0, 1)"),
+    ("model=wgan model.g_norm=layer", "model.g_norm='layer'", "batch or none"),
+    ("model=wgan model.warmup_g_steps=-1", "model.warmup_g_steps=-1", "integer >= 0"),
 ]
 
 
 @pytest.mark.parametrize("override,names,allowed", BAD)
 def test_invalid_value_is_named(override, names, allowed):
     with pytest.raises(ConfigError) as err:
-        validate(make_cfg([override]))
+        validate(make_cfg(override.split()))
     message = str(err.value)
     assert names in message and allowed in message
     assert "\n" not in message
@@ -51,8 +55,12 @@ def test_cuda_without_gpu_is_refused():
 def test_literature_defaults():
     gan = make_cfg(["model=gan"])
     assert gan.lr == 2e-4 and list(gan.model.betas) == [0.5, 0.999] and gan.model.d_steps == 1
+    assert gan.model.dropout == 0.3 and gan.model.g_norm == "batch" and gan.model.ema == 0.999
+    assert (gan.z_dim, gan.n_layers, gan.width) == (100, 3, 256)  # G 256-512-1024, D 1024-512-256
     wgan = make_cfg(["model=wgan"])
-    assert wgan.lr == 5e-5 and wgan.model.clip == 0.01 and wgan.model.n_critic == 5
+    assert wgan.model.clip == 0.01 and wgan.model.n_critic == 5
+    assert wgan.lr == 2e-4  # 4x the paper's 5e-5 (README "Models and keys" says why)
+    assert wgan.model.warmup_critic_steps == 100 and wgan.model.warmup_g_steps == 0  # the paper's: =25
     gp = make_cfg(["model=wgan_gp"])
     assert gp.lr == 1e-4 and list(gp.model.betas) == [0.5, 0.9] and gp.model.penalty == 10 and gp.model.n_critic == 5
     assert make_cfg(["model=dcgan"]).lr == 2e-4

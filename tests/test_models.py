@@ -71,3 +71,49 @@ def test_cdcgan_rows_follow_classes(tmp_path):
     z, labels, nrow = model.sample_inputs(torch.Generator().manual_seed(0))
     assert nrow == 8 and len(z) == 80
     assert labels.view(10, 8).tolist() == [[c] * 8 for c in range(10)]
+
+
+def _adversarial(overrides: list[str], image_shape=(1, 16, 16)):
+    cfg = make_cfg([*overrides, "device=cpu"])
+    return build_model(cfg, validate(cfg), image_shape, 10)
+
+
+def test_wgan_follows_its_papers_critic_schedule():
+    """Warm-up critic steps before each of the first generator steps and every refresh_every-th one, n_critic
+    otherwise: counted from the steps on which train_step updates the generator."""
+    torch.manual_seed(0)
+    model = _adversarial(["model=wgan", "model.n_critic=2", "model.warmup_g_steps=2", "model.warmup_critic_steps=4",
+                          "model.refresh_every=5", "width=8", "z_dim=4"])
+    x, y = torch.rand(8, 1, 16, 16) * 2 - 1, torch.zeros(8, dtype=torch.long)
+    critic_steps, since = [], 0
+    while len(critic_steps) < 11:
+        since += 1
+        if "loss_g" in model.train_step(x, y):
+            critic_steps.append(since)
+            since = 0
+    # generator steps 0-1: warm-up; 5 and 10: refresh; the rest n_critic
+    assert critic_steps == [4, 4, 2, 2, 2, 4, 2, 2, 2, 2, 4]
+    assert max(p.abs().max() for p in model.nets["discriminator"].parameters()) <= 0.01
+    assert _adversarial(["model=wgan_gp"]).critic_steps() == 5  # WGAN-GP has no warm-up
+
+
+def test_generator_average_trails_the_generator_and_draws_the_samples():
+    torch.manual_seed(0)
+    model = _adversarial(["model=gan", "model.ema=0.9", "width=8", "z_dim=4"])
+    g, avg = model.nets["generator"], model.nets["generator_ema"]
+    start = [p.clone() for p in avg.parameters()]
+    x, y = torch.rand(16, 1, 16, 16) * 2 - 1, torch.zeros(16, dtype=torch.long)
+    for _ in range(20):
+        model.train_step(x, y)
+    assert not any(p.requires_grad for p in avg.parameters())
+    moved = [(a - s).abs().sum().item() for a, s in zip(avg.parameters(), start)]
+    lag = [(a - p).abs().sum().item() for a, p in zip(avg.parameters(), g.parameters())]
+    assert all(m > 0 for m in moved) and all(d > 0 for d in lag)  # it follows, one step behind or more
+    z = torch.randn(3, 4)
+    model.set_train(False)
+    assert torch.equal(model.sample(z), model.to_unit(avg(z)))
+    assert not torch.equal(model.sample(z), model.to_unit(g(z)))
+    assert "generator_ema" not in model.compilable()
+    model.nets["generator_ema"].train()
+    model.set_train(True)
+    assert not avg.training  # batch norm's running statistics are never updated in the average

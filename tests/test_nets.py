@@ -51,6 +51,12 @@ def test_width_and_depth_set_channels_and_layers():
     enc = ConvEncoder((1, 32, 32), 1, 3, 16)
     convs = [m for m in enc.modules() if isinstance(m, torch.nn.Conv2d)]
     assert [c.out_channels for c in convs] == [16, 32, 64]
+    # MLPs: widths double away from z, capped at 4 * width; the discriminator mirrors the generator.
     mlp = MLPEncoder((1, 16, 16), 1, 4, 48)
     linears = [m for m in mlp.modules() if isinstance(m, torch.nn.Linear)]
-    assert [l.out_features for l in linears] == [48, 48, 48, 48, 1]
+    assert [l.out_features for l in linears] == [192, 192, 96, 48, 1]
+    gen = MLPDecoder((1, 28, 28), 100, 3, 256)
+    assert [l.out_features for l in gen.modules() if isinstance(l, torch.nn.Linear)] == [256, 512, 1024, 784]
+    assert not any(isinstance(m, torch.nn.Dropout) for m in mlp.modules())
+    dropped = MLPEncoder((1, 28, 28), 1, 3, 256, dropout=0.3)
+    assert [m.p for m in dropped.modules() if isinstance(m, torch.nn.Dropout)] == [0.3, 0.3, 0.3]

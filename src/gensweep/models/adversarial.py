@@ -1,11 +1,13 @@
 """Shared training step of the GAN family: k discriminator (critic) steps per generator step.
 
-Each `train_step` call is one discriminator step on a fresh real batch; every `d_steps`-th call also
-updates the generator, as in Goodfellow et al.'s Algorithm 1 and the WGAN papers' n_critic loop.
-Subclasses choose the losses, the optimizer and what happens after a discriminator step.
+Each `train_step` call is one discriminator step on a fresh real batch; once `critic_steps()` of them have
+run since the last generator update, the call also updates the generator, as in Goodfellow et al.'s
+Algorithm 1 and the WGAN papers' n_critic loop. Subclasses choose the losses, the optimizer, the
+initialisation, what happens after a discriminator step and how many of them each generator step waits for.
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -20,20 +22,33 @@ class Adversarial(GenerativeModel):
     val_metrics = ("loss_d", "loss_g")
     d_norm = "batch"  # normalisation inside a conv discriminator
 
-    def __init__(self, *, arch: str = "mlp", d_steps: int = 1, **common) -> None:
+    def __init__(self, *, arch: str = "mlp", d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
+                 g_norm: str = "none", **common) -> None:
         super().__init__(**common)
         if arch not in ARCHS:
             raise ValueError(f"model.arch={arch!r}: use one of {', '.join(ARCHS)}")
         if int(d_steps) < 1:
             raise ValueError(f"discriminator steps per generator step must be >= 1, got {d_steps}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"model.dropout={dropout}: use a probability in [0, 1)")
+        if g_norm not in ("batch", "none"):
+            raise ValueError(f"model.g_norm={g_norm!r}: use batch or none")
+        if not 0.0 <= float(ema) < 1.0:
+            raise ValueError(f"model.ema={ema}: use a decay in [0, 1) (0 turns the average off)")
+        self.ema = float(ema)
         self.arch = arch
         self.d_steps = int(d_steps)
-        self.d_calls = 0
+        self.g_steps = 0  # generator updates so far
+        self.d_since_g = 0  # discriminator updates since the last generator update
         n_cls = self.n_classes if self.conditional else 0
         c = self
-        self.nets["generator"] = build_generator(arch, c.image_shape, c.z_dim, c.n_layers, c.width, "tanh", n_cls).to(c.device)
-        self.nets["discriminator"] = build_discriminator(arch, c.image_shape, c.n_layers, c.width, c.d_norm, n_cls).to(c.device)
+        self.nets["generator"] = build_generator(
+            arch, c.image_shape, c.z_dim, c.n_layers, c.width, "tanh", n_cls, g_norm).to(c.device)
+        self.nets["discriminator"] = build_discriminator(
+            arch, c.image_shape, c.n_layers, c.width, c.d_norm, n_cls, float(dropout)).to(c.device)
         self.init_weights()
+        if self.ema > 0:  # a frozen copy that trails the generator's weights; it draws every sample
+            self.nets["generator_ema"] = copy.deepcopy(self.nets["generator"]).requires_grad_(False).eval()
         self.optims["generator"] = self.make_optimizer(self.nets["generator"].parameters())
         self.optims["discriminator"] = self.make_optimizer(self.nets["discriminator"].parameters())
 
@@ -43,6 +58,10 @@ class Adversarial(GenerativeModel):
 
     def init_weights(self) -> None:
         """PyTorch's default initialisation unless a subclass follows its paper's."""
+
+    def critic_steps(self) -> int:
+        """Discriminator updates before the next generator update (WGAN: its paper's warm-up schedule)."""
+        return self.d_steps
 
     def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -76,13 +95,36 @@ class Adversarial(GenerativeModel):
         self.optimize("discriminator", loss_d if reg is None else loss_d + reg)
         self.after_d_step()
         out = {"loss_d": loss_d.detach()}
-        self.d_calls += 1
-        if self.d_calls % self.d_steps == 0:
+        self.d_since_g += 1
+        if self.d_since_g >= self.critic_steps():
             with self.autocast():
                 loss_g = self.g_loss(d(g(self._noise(n), labels), labels))
             self.optimize("generator", loss_g)
             out["loss_g"] = loss_g.detach()
+            self.g_steps += 1
+            self.d_since_g = 0
+            if self.ema > 0:
+                self._update_average()
         return out
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """Exponential moving average of the generator's weights (Yazici et al., 2019), with the decay ramped
+        up as min(ema, (1 + t) / (10 + t)) so that the first epochs' average is not dominated by the start;
+        batch-norm statistics are copied, not averaged."""
+        decay = min(self.ema, (1.0 + self.g_steps) / (10.0 + self.g_steps))
+        g, avg = self.nets["generator"], self.nets["generator_ema"]
+        torch._foreach_lerp_(list(avg.parameters()), list(g.parameters()), 1.0 - decay)
+        for mine, theirs in zip(avg.buffers(), g.buffers()):
+            mine.copy_(theirs)
+
+    def set_train(self, mode: bool) -> None:
+        super().set_train(mode)
+        if "generator_ema" in self.nets:
+            self.nets["generator_ema"].eval()  # never trained: it samples with batch norm's running statistics
+
+    def compilable(self) -> list[str]:
+        return [name for name in self.nets if name != "generator_ema"]
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         g, d = self.nets["generator"], self.nets["discriminator"]
@@ -91,10 +133,12 @@ class Adversarial(GenerativeModel):
         return {"loss_d": self.d_loss(d(x, labels), d_fake), "loss_g": self.g_loss(d_fake)}
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.to_unit(self.nets["generator"](z, labels))
+        """Samples come from the averaged generator when there is one, else from the trained one."""
+        return self.to_unit(self.nets.get("generator_ema", self.nets["generator"])(z, labels))
 
     def extra_state(self) -> dict[str, Any]:
-        return {"d_calls": self.d_calls}
+        return {"g_steps": self.g_steps, "d_since_g": self.d_since_g}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        self.d_calls = int(state["d_calls"])
+        self.g_steps = int(state["g_steps"])
+        self.d_since_g = int(state["d_since_g"])

@@ -1,11 +1,17 @@
 """The networks every model is built from, and what `n_layers` and `width` mean for them.
 
-- ``mlp``: `n_layers` hidden layers of `width` units each (LeakyReLU 0.2).
+- ``mlp``: `n_layers` hidden layers (LeakyReLU 0.2) whose widths double away from the latent side, capped at
+  4 * width: a generator's are width, 2 * width, 4 * width, 4 * width, ... from z to the image (optionally
+  each followed by batch norm), and a discriminator mirrors them from the image to its output (4 * width,
+  2 * width, width at n_layers=3). At width 256 and n_layers 3 this is the classic MLP GAN pair
+  G 256-512-1024, D 1024-512-256.
 - ``conv``: `n_layers` resolution-halving stages (4x4 kernels, stride 2). Stage i of an encoder or
   discriminator has min(width * 2**i, 8 * width) channels; a generator or decoder mirrors it, starting from a
   linear projection of z to a ceil(H / 2**n_layers) x ceil(W / 2**n_layers) map and centre-cropping the last
   upsampled map to H x W, so any image size works (16, 28, 32, 64, ...). The deepest allowed value leaves a
   map of at least 2x2: n_layers <= floor(log2(min(H, W))) - 1.
+
+A discriminator's `dropout` > 0 adds dropout after each hidden layer or stage's activation.
 
 A class count > 0 makes a network conditional: the one-hot label is appended to z (generators, MLPs) or as
 constant planes beside the image channels (conv discriminators).
@@ -64,6 +70,7 @@ class ConvEncoder(nn.Module):
         width: int,
         norm: str = "batch",
         n_classes: int = 0,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         channels, height, wide = image_shape
@@ -75,6 +82,8 @@ class ConvEncoder(nn.Module):
             if i > 0:  # DCGAN: no normalisation on the first layer
                 layers.append(_norm(norm, ch))
             layers.append(nn.LeakyReLU(0.2, inplace=True))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
             in_ch = ch
             height, wide = height // 2, wide // 2
         self.features = nn.Sequential(*layers)
@@ -130,14 +139,19 @@ class ConvDecoder(nn.Module):
 
 
 class MLPEncoder(nn.Module):
-    """Flattened image -> n_layers x (Linear(width), LeakyReLU) -> Linear(out). The MLP discriminator/critic."""
+    """Flattened image -> hidden layers (widest first, LeakyReLU, optional dropout) -> Linear(out).
+
+    The MLP discriminator/critic; dropout after each hidden layer keeps an MLP discriminator from
+    memorising the training set and overpowering its generator."""
 
     def __init__(
-        self, image_shape: tuple[int, int, int], out_features: int, n_layers: int, width: int, n_classes: int = 0
+        self, image_shape: tuple[int, int, int], out_features: int, n_layers: int, width: int, n_classes: int = 0,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.n_classes = n_classes
-        self.net = _mlp(math.prod(image_shape) + n_classes, width, n_layers, out_features)
+        self.net = _mlp(math.prod(image_shape) + n_classes, list(reversed(mlp_widths(width, n_layers))), out_features,
+                        dropout)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         x = x.flatten(1)
@@ -148,7 +162,7 @@ class MLPEncoder(nn.Module):
 
 
 class MLPDecoder(nn.Module):
-    """z -> n_layers x (Linear(width), LeakyReLU) -> Linear(C*H*W) -> image. The MLP generator."""
+    """z -> hidden layers (narrowest first, LeakyReLU) -> Linear(C*H*W) -> image. The MLP generator."""
 
     def __init__(
         self,
@@ -158,12 +172,13 @@ class MLPDecoder(nn.Module):
         width: int,
         out_activation: str = "tanh",
         n_classes: int = 0,
+        norm: str = "none",
     ) -> None:
         super().__init__()
         self.image_shape = image_shape
         self.n_classes = n_classes
         self.out_activation = out_activation
-        self.net = _mlp(z_dim + n_classes, width, n_layers, math.prod(image_shape))
+        self.net = _mlp(z_dim + n_classes, mlp_widths(width, n_layers), math.prod(image_shape), norm=norm)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         onehot = _one_hot(labels, self.n_classes, z)
@@ -172,11 +187,21 @@ class MLPDecoder(nn.Module):
         return _activate(self.net(z).view(-1, *self.image_shape), self.out_activation)
 
 
-def _mlp(in_features: int, width: int, n_layers: int, out_features: int) -> nn.Sequential:
+def mlp_widths(width: int, n_layers: int) -> list[int]:
+    """Hidden widths from the latent side: width, 2 * width, 4 * width, then 4 * width for deeper layers."""
+    return [width * 2 ** min(i, 2) for i in range(n_layers)]
+
+
+def _mlp(in_features: int, widths: list[int], out_features: int, dropout: float = 0.0, norm: str = "none") -> nn.Sequential:
     layers: list[nn.Module] = []
-    for _ in range(n_layers):
-        layers += [nn.Linear(in_features, width), nn.LeakyReLU(0.2, inplace=True)]
-        in_features = width
+    for units in widths:
+        layers.append(nn.Linear(in_features, units))
+        if norm == "batch":
+            layers.append(nn.BatchNorm1d(units))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        in_features = units
     layers.append(nn.Linear(in_features, out_features))
     return nn.Sequential(*layers)
 
@@ -193,15 +218,18 @@ def _activate(x: torch.Tensor, kind: str) -> torch.Tensor:
 
 def build_generator(
     arch: str, image_shape: tuple[int, int, int], z_dim: int, n_layers: int, width: int,
-    out_activation: str = "tanh", n_classes: int = 0,
+    out_activation: str = "tanh", n_classes: int = 0, mlp_norm: str = "none",
 ) -> nn.Module:
-    cls = ConvDecoder if arch == "conv" else MLPDecoder
-    return cls(image_shape, z_dim, n_layers, width, out_activation=out_activation, n_classes=n_classes)
+    if arch == "conv":
+        return ConvDecoder(image_shape, z_dim, n_layers, width, out_activation=out_activation, n_classes=n_classes)
+    return MLPDecoder(image_shape, z_dim, n_layers, width, out_activation=out_activation, n_classes=n_classes,
+                      norm=mlp_norm)
 
 
 def build_discriminator(
-    arch: str, image_shape: tuple[int, int, int], n_layers: int, width: int, norm: str = "batch", n_classes: int = 0
+    arch: str, image_shape: tuple[int, int, int], n_layers: int, width: int, norm: str = "batch", n_classes: int = 0,
+    dropout: float = 0.0,
 ) -> nn.Module:
     if arch == "conv":
-        return ConvEncoder(image_shape, 1, n_layers, width, norm=norm, n_classes=n_classes)
-    return MLPEncoder(image_shape, 1, n_layers, width, n_classes=n_classes)
+        return ConvEncoder(image_shape, 1, n_layers, width, norm=norm, n_classes=n_classes, dropout=dropout)
+    return MLPEncoder(image_shape, 1, n_layers, width, n_classes=n_classes, dropout=dropout)

@@ -1,0 +1,171 @@
+"""Two published plain MLP GAN recipes, trained on the same images as a gensweep run, so that gensweep's GAN
+can be compared with what users copy today. Each recipe keeps its published networks, loss, optimizer, batch
+size and step order; only the data comes from gensweep's decoded tensors, scaled exactly as their
+`ToTensor()` + `Normalize(0.5, 0.5)` does, and shuffled every epoch as their `DataLoader(shuffle=True)` does.
+
+- ``pytorch_gan``: PyTorch-GAN, implementations/gan/gan.py (Linder-Noren): G 100-128-256-512-1024-784 with
+  BatchNorm1d(eps=0.8) after every hidden layer but the first, D 784-512-256-1 with sigmoid, LeakyReLU 0.2,
+  BCE, Adam 2e-4 (0.5, 0.999), batch 64; per batch one generator step, then one discriminator step on
+  (BCE(real) + BCE(fake)) / 2 with the same fake batch.
+- ``znxlwm``: pytorch-MNIST-CelebA-GAN-CGAN, pytorch_MNIST_GAN.py (znxlwm): G 100-256-512-1024-784 (LeakyReLU
+  0.2, tanh), D 784-1024-512-256-1 with dropout 0.3 after each hidden layer (functional dropout, so on in
+  every pass) and sigmoid, BCE, Adam 2e-4 (0.5, 0.999), batch 128; per batch one discriminator step on
+  BCE(real) + BCE(fake), then one generator step on fresh noise.
+
+After each epoch in --save-epochs it writes --samples PNG samples (fixed noise) to
+<out>/<recipe>/epoch_<NNN>/, the folders `python -m gensweep.score` scores. With --score it scores them
+too and prints one Markdown row per recipe and epoch:
+
+    python scripts/peer_gans.py --dataset fashion_mnist --epochs 20 --save-epochs 5,10,20 --score \\
+        dataset.download=false
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision.utils import save_image
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPES = ("pytorch_gan", "znxlwm")
+
+
+class PyTorchGANGenerator(nn.Module):
+    def __init__(self, z_dim: int, pixels: int) -> None:
+        super().__init__()
+
+        def block(n_in: int, n_out: int, normalize: bool = True) -> list[nn.Module]:
+            layers: list[nn.Module] = [nn.Linear(n_in, n_out)]
+            if normalize:
+                layers.append(nn.BatchNorm1d(n_out, 0.8))  # as published: the 0.8 lands on eps
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            return layers
+
+        self.model = nn.Sequential(*block(z_dim, 128, normalize=False), *block(128, 256), *block(256, 512),
+                                   *block(512, 1024), nn.Linear(1024, pixels), nn.Tanh())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model(z)
+
+
+class PyTorchGANDiscriminator(nn.Module):
+    def __init__(self, pixels: int) -> None:
+        super().__init__()
+        self.model = nn.Sequential(nn.Linear(pixels, 512), nn.LeakyReLU(0.2, inplace=True), nn.Linear(512, 256),
+                                   nn.LeakyReLU(0.2, inplace=True), nn.Linear(256, 1), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+
+class ZnxlwmGenerator(nn.Module):
+    def __init__(self, z_dim: int, pixels: int) -> None:
+        super().__init__()
+        self.fc = nn.ModuleList([nn.Linear(z_dim, 256), nn.Linear(256, 512), nn.Linear(512, 1024)])
+        self.out = nn.Linear(1024, pixels)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        for layer in self.fc:
+            z = F.leaky_relu(layer(z), 0.2)
+        return torch.tanh(self.out(z))
+
+
+class ZnxlwmDiscriminator(nn.Module):
+    def __init__(self, pixels: int) -> None:
+        super().__init__()
+        self.fc = nn.ModuleList([nn.Linear(pixels, 1024), nn.Linear(1024, 512), nn.Linear(512, 256)])
+        self.out = nn.Linear(256, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.fc:
+            x = F.dropout(F.leaky_relu(layer(x), 0.2), 0.3)  # F.dropout defaults to training=True
+        return torch.sigmoid(self.out(x))
+
+
+def train(recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int], n_samples: int, out: Path,
+          seed: int) -> None:
+    """Train one recipe on uint8 images (N, C, H, W), saving sample folders after the chosen epochs."""
+    torch.manual_seed(seed)
+    shape = tuple(images.shape[1:])
+    pixels, z_dim = math.prod(shape), 100
+    if recipe == "pytorch_gan":
+        g, d, batch = PyTorchGANGenerator(z_dim, pixels), PyTorchGANDiscriminator(pixels), 64
+    else:
+        g, d, batch = ZnxlwmGenerator(z_dim, pixels), ZnxlwmDiscriminator(pixels), 128
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCELoss()
+    fixed = torch.randn(n_samples, z_dim, generator=torch.Generator().manual_seed(seed + 1))
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        g.train()
+        for idx in torch.randperm(len(images)).split(batch):  # DataLoader(shuffle=True), last batch kept
+            x = images[idx].float().div_(255).sub_(0.5).div_(0.5).flatten(1)  # ToTensor + Normalize(0.5, 0.5)
+            ones, zeros = torch.ones(len(x), 1), torch.zeros(len(x), 1)
+            if recipe == "pytorch_gan":
+                opt_g.zero_grad()
+                fake = g(torch.randn(len(x), z_dim))
+                bce(d(fake), ones).backward()
+                opt_g.step()
+                opt_d.zero_grad()
+                ((bce(d(x), ones) + bce(d(fake.detach()), zeros)) / 2).backward()
+                opt_d.step()
+            else:
+                opt_d.zero_grad()
+                (bce(d(x), ones) + bce(d(g(torch.randn(len(x), z_dim))), zeros)).backward()
+                opt_d.step()
+                opt_g.zero_grad()
+                bce(d(g(torch.randn(len(x), z_dim))), ones).backward()
+                opt_g.step()
+        print(f"{recipe} epoch {epoch}/{epochs} ({time.perf_counter() - start:.1f}s)", flush=True)
+        if epoch in save_epochs:
+            g.eval()  # as their sampling code does for batch norm; the znxlwm recipe has none
+            folder = out / recipe / f"epoch_{epoch:03d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            with torch.no_grad():
+                samples = (g(fixed).view(-1, *shape) + 1) / 2
+            for i, image in enumerate(samples):
+                save_image(image, folder / f"{i:04d}.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--save-epochs", default="5,10,20")
+    parser.add_argument("--recipes", default=",".join(RECIPES))
+    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=ROOT / "outputs" / "peers")
+    parser.add_argument("--score", action="store_true", help="score every saved folder with gensweep.score")
+    args, overrides = parser.parse_known_args()
+    recipes = args.recipes.split(",")
+    if unknown := [r for r in recipes if r not in RECIPES]:
+        sys.exit(f"peer_gans.py: unknown recipe {', '.join(unknown)}: use {', '.join(RECIPES)}")
+    save_epochs = {int(e) for e in args.save_epochs.split(",")}
+
+    from gensweep.data import load_splits
+    from gensweep.score import _composed, score
+
+    cfg = _composed([f"dataset={args.dataset}", *overrides])
+    train_set, _ = load_splits(cfg.dataset)
+    out = args.out / args.dataset
+    for recipe in recipes:
+        train(recipe, train_set.images, args.epochs, save_epochs, args.samples, out, args.seed)
+    if args.score:
+        print("\n| recipe | epoch | fid | kid | classes_covered |\n|---|---|---|---|---|")
+        for recipe in recipes:
+            for epoch in sorted(save_epochs):
+                s = score(str(out / recipe / f"epoch_{epoch:03d}"), [f"dataset={args.dataset}", *overrides])
+                print(f"| {recipe} | {epoch} | {s['fid']:.4g} | {s['kid']:.4g} | {s.get('classes_covered', '')} |",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
