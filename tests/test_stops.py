@@ -193,3 +193,27 @@ def test_quality_metrics_do_not_shift_the_training_stream(tmp_path):
     none = train_run(tmp_path / "none", [*args, "metrics.backbone=none"])["final"]
     for key in ("train_loss_d", "train_loss_g", "val_loss_d"):
         assert cold[key] == warm[key] == none[key]
+
+
+def test_checkpoint_of_an_older_recipe_is_refused_and_kept(tmp_path):
+    """A run made before the GAN recipes changed (other networks, no generator average, other step counters)
+    is refused with one line when resumed, and its checkpoint is left as it was."""
+    import torch
+
+    from conftest import train_run
+    from gensweep.train.checkpoint import CheckpointError
+
+    args = ["model=gan", "n_epochs=1", *SMOKE, "metrics.backbone=none"]
+    train_run(tmp_path, args)
+    ckpt = tmp_path / "checkpoint.pt"
+    state = torch.load(ckpt, weights_only=False)
+    del state["model"]["nets"]["generator_ema"]
+    state["model"]["extra"] = {"d_calls": 4}
+    torch.save(state, ckpt)
+    before = ckpt.read_bytes()
+    with pytest.raises(CheckpointError) as err:
+        train_run(tmp_path, ["model=gan", "n_epochs=2", *SMOKE, "metrics.backbone=none"], resume=True)
+    message = str(err.value)
+    assert "networks of another layout" in message and "start a fresh run" in message and "\n" not in message
+    assert ckpt.read_bytes() == before
+    assert [r["epoch"] for r in read_csv(tmp_path / "metrics.csv")] == ["1"]

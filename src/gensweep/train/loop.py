@@ -238,7 +238,14 @@ class Trainer:
                 f"{path} belongs to a different run ({theirs}) than this one ({ours}); resume with the same "
                 "settings, or start a fresh run without resume=..."
             )
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except (RuntimeError, KeyError) as err:  # networks or counters of another layout (an older recipe)
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise checkpoint.CheckpointError(
+                f"{path} holds {self.identity.get('model', 'model')} networks of another layout than this version "
+                f"builds ({type(err).__name__}: {first}); start a fresh run without resume=..."
+            ) from err
         self.order.set_state(state["order"])
         checkpoint.set_rng_state(state["rng"])
         partial = state.get("partial")
