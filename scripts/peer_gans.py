@@ -125,11 +125,12 @@ def train(recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int],
                 opt_g.step()
         print(f"{recipe} epoch {epoch}/{epochs} ({time.perf_counter() - start:.1f}s)", flush=True)
         if epoch in save_epochs:
-            g.eval()  # as their sampling code does for batch norm; the znxlwm recipe has none
+            # Both save the generator's output of a training-mode pass (PyTorch-GAN's batch norm then uses the
+            # batch's statistics): sampled the same way here, in batches of the recipe's size.
             folder = out / recipe / f"epoch_{epoch:03d}"
             folder.mkdir(parents=True, exist_ok=True)
             with torch.no_grad():
-                samples = (g(fixed).view(-1, *shape) + 1) / 2
+                samples = (torch.cat([g(z) for z in fixed.split(batch)]).view(-1, *shape) + 1) / 2
             for i, image in enumerate(samples):
                 save_image(image, folder / f"{i:04d}.png")
 
