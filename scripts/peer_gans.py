@@ -152,9 +152,9 @@ def main() -> None:
     save_epochs = {int(e) for e in args.save_epochs.split(",")}
 
     from gensweep.data import load_splits
-    from gensweep.score import _composed, score
+    from gensweep.score import compose_config, score
 
-    cfg = _composed([f"dataset={args.dataset}", *overrides])
+    cfg = compose_config([f"dataset={args.dataset}", *overrides])
     train_set, _ = load_splits(cfg.dataset)
     out = args.out / args.dataset
     for recipe in recipes:

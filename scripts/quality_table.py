@@ -49,13 +49,7 @@ def n_classes(job: Path) -> int:
     return int(OmegaConf.load(job / ".hydra" / "config.yaml").dataset.get("n_classes") or 0)
 
 
-def evals_at(sweep: Path, runs: list[dict[str, str]]) -> list[int]:
-    """The epochs at which the runs were scored (metrics.every and the last one)."""
-    with open(sweep / runs[0]["job"] / "metrics.csv", newline="") as f:
-        return [int(r["epoch"]) for r in csv.DictReader(f) if r.get("fid")]
-
-
-def peer_rows(dataset: str, epochs: int, at: list[int], extra: list[str]) -> list[dict[str, str]]:
+def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: list[str]) -> list[dict[str, str]]:
     """Train scripts/peer_gans.py's recipes as long on the same images; score their samples at the same epochs."""
     from gensweep.score import score
 
@@ -68,7 +62,7 @@ def peer_rows(dataset: str, epochs: int, at: list[int], extra: list[str]) -> lis
     for recipe in ("pytorch_gan", "znxlwm"):
         scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
         last, floor = scores[-1], scores[-1]["real_floor_fid"]
-        full = [e for e, s in zip(at, scores) if s.get("classes_covered") == 10]
+        full = [e for e, s in zip(at, scores) if s.get("classes_covered") == classes]
         rows.append({
             "model": f"peer: {recipe} (scripts/peer_gans.py)", "fid": f"{last['fid']:.4g}",
             "x_floor": f"{last['fid'] / floor:.1f}", "kid": f"{last['kid']:.4g}",
@@ -107,7 +101,7 @@ def main() -> None:
 
     with open(sweep / "report" / "runs.csv", newline="") as f:
         runs = list(csv.DictReader(f))
-    table = []
+    table, eval_epochs, classes = [], [], 0
     for run in runs:
         summary = json.loads((sweep / run["job"] / "summary.json").read_text())
         final = summary.get("final", {})
@@ -115,7 +109,9 @@ def main() -> None:
         with open(sweep / run["job"] / "metrics.csv", newline="") as f:
             evals = [r for r in csv.DictReader(f) if r.get("fid")]
         floor = summary.get("fid_real_floor")
-        full = [int(r["epoch"]) for r in evals if r.get("classes_covered") and int(r["classes_covered"]) == n_classes(sweep / run["job"])]
+        classes = n_classes(sweep / run["job"])
+        full = [int(r["epoch"]) for r in evals if r.get("classes_covered") and int(r["classes_covered"]) == classes]
+        eval_epochs = eval_epochs or [int(r["epoch"]) for r in evals]  # every run is scored at the same epochs
         table.append({
             "model": run["model"], "status": run["status"],
             "fid": f"{final['fid']:.4g}" if "fid" in final else "", "kid": f"{final['kid']:.4g}" if "kid" in final else "",
@@ -128,7 +124,7 @@ def main() -> None:
             "note": f"{summary.get('train_seconds', 0):.0f}s training, metrics {100 * share:.1f}% of wall time",
         })
     if args.peers:
-        table += peer_rows(args.dataset, args.epochs, evals_at(sweep, runs), extra)
+        table += peer_rows(args.dataset, args.epochs, eval_epochs, classes, extra)
     table += reference_rows(args.dataset, [f"device={args.device}", *extra])  # scored with the same settings
 
     columns = ["model", "fid", "x_floor", "kid", "inception_score", "classes_covered", "fid_by_epoch",

@@ -49,15 +49,11 @@ def _check_model_keys(model: DictConfig) -> None:
             raise ConfigError(f"model.{key}={model[key]!r} is invalid: must be an integer >= 0 (0 turns it off)")
     if "warmup_critic_steps" in model:
         _positive_int("model.warmup_critic_steps", model.warmup_critic_steps, "100")
-    if "dropout" in model:
-        value = model.dropout
+    for key, what, example in (("dropout", "a probability", "0.3"), ("ema", "the average's decay", "0.999")):
+        value = model.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ConfigError(f"model.dropout={value!r} is invalid: a probability in [0, 1) (e.g. model.dropout=0.3)")
-    if "ema" in model:
-        value = model.ema
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ConfigError(f"model.ema={value!r} is invalid: the average's decay in [0, 1), 0 turns it off "
-                              "(e.g. model.ema=0.999)")
+            raise ConfigError(f"model.{key}={value!r} is invalid: {what} in [0, 1), 0 turns it off "
+                              f"(e.g. model.{key}={example})")
     if "g_norm" in model and model.g_norm not in ("batch", "none"):
         raise ConfigError(f"model.g_norm={model.g_norm!r} is invalid: use batch or none")
     if "clip" in model:

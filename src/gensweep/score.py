@@ -38,7 +38,8 @@ def _run_config(run: Path, overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def _composed(overrides: list[str]) -> DictConfig:
+def compose_config(overrides: list[str]) -> DictConfig:
+    """gensweep's config with these overrides, as a run would compose it (for scripts that need the data)."""
     from hydra import compose, initialize_config_module
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
@@ -55,7 +56,7 @@ def score(what: str, overrides: list[str]) -> dict:
     if path.is_dir() and not is_run and any((path / n).exists() for n in (".hydra", "summary.json", "metrics.csv")):
         raise ConfigError(f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
                           "from (pass a job folder that trained, or a folder of sample images)")
-    cfg = _run_config(path, overrides) if is_run else _composed(overrides)
+    cfg = _run_config(path, overrides) if is_run else compose_config(overrides)
     cfg.logger = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
     if cfg.metrics.backbone == "none":
         raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")

@@ -192,7 +192,9 @@ def mlp_widths(width: int, n_layers: int) -> list[int]:
     return [width * 2 ** min(i, 2) for i in range(n_layers)]
 
 
-def _mlp(in_features: int, widths: list[int], out_features: int, dropout: float = 0.0, norm: str = "none") -> nn.Sequential:
+def _mlp(
+    in_features: int, widths: list[int], out_features: int, dropout: float = 0.0, norm: str = "none"
+) -> nn.Sequential:
     layers: list[nn.Module] = []
     for units in widths:
         layers.append(nn.Linear(in_features, units))
