@@ -7,7 +7,8 @@ import pytest
 from conftest import run_cli
 
 CASES = [
-    (["dataset=imagenet"], "Could not find 'dataset/imagenet'"),
+    (["dataset=imagenet"], "dataset=imagenet is not a known dataset: use one of celeba, celeba_smiling, cifar10"),
+    (["model=vae,gann", "-m"], "model=gann is not a known model: use one of cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp"),
     (["z_dim=abc"], "z_dim='abc' is invalid: must be a positive integer"),
     (["z_dim=0"], "z_dim=0 is invalid: must be a positive integer"),
     (["n_layers=9"], "n_layers=9 is too deep for 16x16 images"),
@@ -28,6 +29,7 @@ CASES = [
     (["metrics.backbone=resnet"], "metrics.backbone='resnet' is invalid"),
     (["logger=wandb"], "logger='wandb' is invalid"),
     (["resume={empty}"], "resume={empty}: {empty} has no checkpoint.pt"),
+    (["resume=no/such/run"], "resume=no/such/run: no such folder"),
     (["model=wgan", "model.n_critic=0"], "model.n_critic=0 is invalid: must be a positive integer"),
     (["model=wgan", "model.clip=-1"], "model.clip=-1 is invalid: must be a positive number"),
     (["model=gan", "model.betas=[1]"], "model.betas=[1] is invalid: Adam's betas are two numbers in [0, 1)"),

@@ -34,6 +34,10 @@ def test_single_run_then_resume_true_continues_it(tmp_path):
     assert list((tmp_path / "outputs" / "runs").glob("*/*")) == [run]
     assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
     assert "resumed from" in second.stdout
+    # the last line says where the results are, what to open first and the headline numbers
+    last = second.stdout.strip().splitlines()[-1]
+    assert f"results in {run.resolve()}: open samples/epoch_002.png, curves.png, metrics.csv" in last
+    assert (run / "samples" / "epoch_002.png").is_file() and "at epoch 2: FID " in last
 
 
 def test_cfg_job_prints_resolved_config(tmp_path):

@@ -37,3 +37,26 @@ def test_report_after_a_sweep_with_a_failing_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     with open(report / "runs.csv", newline="") as f:
         assert [r["status"] for r in csv.DictReader(f)] == ["completed", "failed", "diverged", "failed"]
+
+
+def test_comparison_plots_mark_single_points_and_title_only_what_varies(tmp_path, monkeypatch):
+    """A sweep of 1-epoch runs: every line has markers (one point draws no line); a model's plot names only the
+    keys that vary among that model's runs, not `model` itself."""
+    from gensweep.report import sweep
+
+    curves = [["loss", ["train_loss", "val_loss"]]]
+    runs = []
+    for i, (model, z) in enumerate((("vae", "8"), ("vae", "16"), ("gan", "8"))):
+        rows = [{"epoch": "1", "train_loss": str(1.0 + i), "val_loss": str(2.0 + i)}]
+        runs.append(sweep.Run(tmp_path / str(i), {"model": model, "z_dim": z}, {"model": model, "curves": curves}, rows))
+    keys = sweep.swept_keys(runs)
+    assert keys == ["model", "z_dim"]
+    figures = []
+    monkeypatch.setattr(sweep.plt, "close", figures.append)
+    written = sweep.plot_comparisons(runs, keys, tmp_path)
+    assert [p.name for p in written] == ["vae_train_loss.png", "gan_train_loss.png"]
+    titles = [f.axes[0].get_title() for f in figures]
+    assert titles == ["vae: loss for z_dim", "gan: loss"]
+    lines = [line for f in figures for line in f.axes[0].get_lines()]
+    assert len(lines) == 6 and all(line.get_marker() == "o" for line in lines)
+    assert [line.get_label() for line in figures[0].axes[0].get_lines()][:2] == ["z_dim=8 train_loss", "z_dim=8 val_loss"]

@@ -85,3 +85,16 @@ def test_resume_refuses_other_settings(tmp_path):
     train_run(tmp_path, ["model=vae", "n_epochs=1", *SMOKE])
     with pytest.raises(CheckpointError, match="different run.*z_dim=20.*z_dim=8"):
         train_run(tmp_path, ["model=vae", "n_epochs=2", "z_dim=8", *SMOKE], resume=True)
+
+
+def test_a_run_whose_generator_never_steps_is_warned(tmp_path, caplog):
+    """128 images at batch 32 = 4 batches an epoch; the clipped WGAN's warm-up wants 100 critic steps before
+    its first generator step: the run is warned at its start. With enough batches, no warning."""
+    caplog.set_level("WARNING", logger="gensweep")
+    train_run(tmp_path / "short", ["model=wgan", "n_epochs=1", "model.warmup_g_steps=1", *SMOKE, "metrics.backbone=none"])
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "the generator makes no step in this run: its next step comes after 100 discriminator steps" in warning
+    assert "4 batches left" in warning and "model.warmup_critic_steps" in warning
+    caplog.clear()
+    train_run(tmp_path / "enough", ["model=wgan", "n_epochs=1", "model.n_critic=4", *SMOKE, "metrics.backbone=none"])
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]

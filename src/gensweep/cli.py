@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
+from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers, resume_mode
 from gensweep.report.callback import not_completed
 
 
@@ -65,12 +66,60 @@ def _missing_plugin(argv: list[str]) -> str | None:
     return None
 
 
+def _resume_target(argv: list[str]) -> list[str]:
+    """For a single run with resume=...: choose and check the run to continue before Hydra writes anything,
+    keep its earlier .hydra/ record, and return argv pointing Hydra at it. A refusal exits with one line and
+    leaves every folder as it was."""
+    if any(a.startswith("-") for a in argv):  # -m (each sweep job checks its own folder), --cfg, --help, ...
+        return argv
+    asked = [a for a in argv if a.split("=", 1)[0].lstrip("+") == "resume"]
+    if not asked or resume_mode(asked[-1].split("=", 1)[1]) == "off":
+        return argv
+    from hydra.errors import HydraException
+
+    from gensweep.config import ConfigError
+    from gensweep.resume import choose, keep_record
+    from gensweep.score import compose_config
+    from gensweep.train.checkpoint import CheckpointError
+
+    given = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.run.dir=")]
+    overrides = [a for a in argv if not a.startswith(("hydra.", "hydra/", "+hydra", "~hydra"))]
+    if given:  # the folder Hydra will use anyway is the one to continue
+        overrides = [a for a in overrides if a not in asked] + [f"resume={given[-1]}"]
+    try:
+        run = choose(compose_config(overrides))
+    except (ConfigError, CheckpointError, HydraException) as err:
+        print(f"gensweep: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    keep_record(run)
+    quoted = str(run) if re.fullmatch(r"[\w./\-]+", str(run)) else "'" + str(run).replace("'", "\\'") + "'"
+    return [a for a in argv if a not in asked and not a.startswith("hydra.run.dir=")] + [
+        f"resume={quoted}", f"hydra.run.dir={quoted}"]
+
+
+def _unknown_option(argv: list[str]) -> str | None:
+    """`model=foo` (or one value of a sweep list `model=vae,foo`) naming no file of a config group: one line
+    listing the group's options, instead of Hydra's multi-line message."""
+    conf = Path(__file__).parent / "conf"
+    for arg in argv:
+        group, _, value = arg.lstrip("+").partition("=")
+        folder = conf / group
+        if not value or group.startswith("hydra") or "(" in value or "$" in value or not folder.is_dir():
+            continue
+        options = sorted(p.stem for p in folder.glob("*.yaml"))
+        for choice in value.split(","):
+            if choice.strip() not in options and choice.strip() not in ("null", "none"):
+                return f"{group}={choice.strip()} is not a known {group}: use one of {', '.join(options)}"
+    return None
+
+
 def main() -> None:
-    problem = _unwritable_output(sys.argv[1:]) or _missing_plugin(sys.argv[1:])
+    problem = _unwritable_output(sys.argv[1:]) or _missing_plugin(sys.argv[1:]) or _unknown_option(sys.argv[1:])
     if problem:
         print(f"gensweep: error: {problem}", file=sys.stderr)
         sys.exit(2)
     register_resolvers()
+    sys.argv[1:] = _resume_target(sys.argv[1:])
     register_optuna_preset()
     try:
         _job()

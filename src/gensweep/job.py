@@ -194,7 +194,26 @@ def run_job(cfg: DictConfig) -> float | None:
             raise
         log.exception("job %s failed", hydra_cfg.job.num)
         return None
+    if not multirun:
+        log.info("%s", results_line(run_dir, summary))
     return _objective(cfg, summary, run_dir)
+
+
+def results_line(run_dir: Path, summary: dict) -> str:
+    """A finished run's last line: its folder, the files to open first and its headline numbers."""
+    final = summary.get("final", {})
+    numbers = []
+    if "fid" in final:
+        numbers.append(f"FID {final['fid']:.1f} (real-data floor {summary.get('fid_real_floor', float('nan')):.1f})")
+    if "classes_covered" in final:
+        numbers.append(f"{final['classes_covered']} classes covered")
+    for key, label in (("val_loss", "val_loss"), ("jsd", "JSD"), ("emd", "EMD")):
+        if key in final:
+            numbers.append(f"{label} {final[key]:.4g}")
+    grids = sorted((run_dir / "samples").glob("epoch_*.png"))
+    opened = [p.relative_to(run_dir).as_posix() for p in grids[-1:]] + ["curves.png", "metrics.csv", "summary.json"]
+    after = f"; at epoch {final['epoch']}: {', '.join(numbers)}" if numbers and "epoch" in final else ""
+    return f"results in {run_dir}: open {', '.join(opened)}{after}"
 
 
 def _objective(cfg: DictConfig, summary: dict, run_dir: Path) -> float | None:

@@ -67,8 +67,13 @@ def score(what: str, overrides: list[str]) -> dict:
         from gensweep.job import build_model
         from gensweep.train import checkpoint
 
+        from gensweep.resume import identity
+
         model = build_model(cfg, values, train.shape, int(cfg.dataset.n_classes))
-        model.load_state_dict(checkpoint.load(path / checkpoint.FILENAME)["model"])
+        saved = path / checkpoint.FILENAME
+        checkpoint.restore_model(saved, checkpoint.load(saved), identity(cfg, values), model,
+                                 fix="the run's .hydra/config.yaml does not describe this checkpoint; score a folder "
+                                     "of its sample images instead")
         images = quality.generate(model, seed=int(cfg.seed) + 1)
     elif what == "train":
         images = train.images[: quality.n]

@@ -1,6 +1,6 @@
 """Shared training step of the GAN family: k discriminator (critic) steps per generator step.
 
-Each `train_step` call is one discriminator step on a fresh real batch; once `critic_steps()` of them have
+Each `train_step` call is one discriminator step on a fresh real batch; once `critic_steps(...)` of them have
 run since the last generator update, the call also updates the generator, as in Goodfellow et al.'s
 Algorithm 1 and the WGAN papers' n_critic loop. Subclasses choose the losses, the optimizer, the
 initialisation, what happens after a discriminator step and how many of them each generator step waits for.
@@ -23,7 +23,7 @@ class Adversarial(GenerativeModel):
     d_norm = "batch"  # normalisation inside a conv discriminator
 
     def __init__(self, *, arch: str = "mlp", d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
-                 g_norm: str = "none", **common) -> None:
+                 g_norm: str = "none", minibatch_std: bool = False, **common) -> None:
         super().__init__(**common)
         if arch not in ARCHS:
             raise ValueError(f"model.arch={arch!r}: use one of {', '.join(ARCHS)}")
@@ -45,7 +45,7 @@ class Adversarial(GenerativeModel):
         self.nets["generator"] = build_generator(
             arch, c.image_shape, c.z_dim, c.n_layers, c.width, "tanh", n_cls, g_norm).to(c.device)
         self.nets["discriminator"] = build_discriminator(
-            arch, c.image_shape, c.n_layers, c.width, c.d_norm, n_cls, float(dropout)).to(c.device)
+            arch, c.image_shape, c.n_layers, c.width, c.d_norm, n_cls, float(dropout), bool(minibatch_std)).to(c.device)
         self.init_weights()
         if self.ema > 0:  # a frozen copy that trails the generator's weights; it draws every sample
             self.nets["generator_ema"] = copy.deepcopy(self.nets["generator"]).requires_grad_(False).eval()
@@ -59,9 +59,21 @@ class Adversarial(GenerativeModel):
     def init_weights(self) -> None:
         """PyTorch's default initialisation unless a subclass follows its paper's."""
 
-    def critic_steps(self) -> int:
-        """Discriminator updates before the next generator update (WGAN: its paper's warm-up schedule)."""
+    def critic_steps(self, g_steps: int) -> int:
+        """Discriminator updates before generator update number `g_steps` + 1 (WGAN: its paper's warm-up)."""
         return self.d_steps
+
+    def schedule_warning(self, n_batches: int) -> str | None:
+        """Why the next `n_batches` training steps would leave the generator untrained, or None."""
+        g, since = self.g_steps, self.d_since_g
+        for _ in range(n_batches):
+            since += 1
+            if since >= self.critic_steps(g):
+                return None
+        need = self.critic_steps(g) - self.d_since_g
+        return (f"the generator makes no step in this run: its next step comes after {need} discriminator steps "
+                f"(one per batch) and the run has {n_batches} batches left; raise n_epochs or dataset.subset, lower "
+                "batch_size or model.n_critic" + (" or model.warmup_critic_steps" if hasattr(self, "warmup_critic_steps") else ""))
 
     def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -96,7 +108,7 @@ class Adversarial(GenerativeModel):
         self.after_d_step()
         out = {"loss_d": loss_d.detach()}
         self.d_since_g += 1
-        if self.d_since_g >= self.critic_steps():
+        if self.d_since_g >= self.critic_steps(self.g_steps):
             with self.autocast():
                 loss_g = self.g_loss(d(g(self._noise(n), labels), labels))
             self.optimize("generator", loss_g)

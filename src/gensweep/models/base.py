@@ -130,6 +130,10 @@ class GenerativeModel:
         """Held-out losses for one batch (called under no_grad with the networks in eval mode)."""
         raise NotImplementedError
 
+    def schedule_warning(self, n_batches: int) -> str | None:
+        """Why `n_batches` more training steps would leave part of the model untrained (the trainer warns), or None."""
+        return None
+
     def estimates(self, val: dict[str, float]) -> dict[str, float]:
         """Quantities derived from the epoch's averaged validation metrics (JSD, EMD)."""
         return {}

@@ -31,11 +31,11 @@ class WGAN(Adversarial):
         super().__init__(d_steps=n_critic, **kwargs)
         self.after_d_step()  # start inside the clipping box as well
 
-    def critic_steps(self) -> int:
+    def critic_steps(self, g_steps: int) -> int:
         """The WGAN paper's schedule: warmup_critic_steps (100) critic updates before each of the first
         warmup_g_steps (25) generator updates and before every refresh_every-th (500th), n_critic otherwise,
         so the critic is close to optimal whenever its EMD estimate is read (0 turns either part off)."""
-        warm = self.g_steps < self.warmup_g_steps or (self.refresh_every > 0 and self.g_steps % self.refresh_every == 0)
+        warm = g_steps < self.warmup_g_steps or (self.refresh_every > 0 and g_steps % self.refresh_every == 0)
         return self.warmup_critic_steps if warm else self.d_steps
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:

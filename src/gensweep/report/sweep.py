@@ -110,17 +110,19 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
         if r.rows and r.summary.get("curves"):  # the panels each run's trainer recorded in summary.json
             by_model.setdefault(str(r.summary["model"]), []).append(r)
     for name, group in by_model.items():
+        varying = [k for k in keys if len({r.overrides.get(k) for r in group}) > 1]  # within this model's runs
         for ylabel, columns in group[0].summary["curves"]:
             fig, ax = plt.subplots(figsize=(7, 4.2))
             for i, r in enumerate(group):
                 color = f"C{i % 10}"
                 for j, col in enumerate(columns):
                     epochs = [_number(row.get("epoch")) for row in r.rows]
-                    ax.plot(epochs, [_number(row.get(col)) for row in r.rows], color=color,
-                            linestyle=("-", "--", ":")[j % 3], label=f"{label(r, keys)} {col}")
+                    # markers: a run of one epoch is one point, invisible as a line alone
+                    ax.plot(epochs, [_number(row.get(col)) for row in r.rows], color=color, marker="o", markersize=3,
+                            linestyle=("-", "--", ":")[j % 3], label=f"{label(r, varying)} {col}".strip())
             ax.set_xlabel("epoch")
             ax.set_ylabel(ylabel)
-            ax.set_title(f"{name}: {ylabel} for {', '.join(keys)}")
+            ax.set_title(f"{name}: {ylabel}" + (f" for {', '.join(varying)}" if varying else ""))
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
             fig.tight_layout()

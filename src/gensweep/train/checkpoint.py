@@ -34,6 +34,26 @@ def load(path: Path) -> dict[str, Any]:
     return state
 
 
+RESUME_FIX = "start a fresh run without resume=..."
+
+
+def restore_model(path: Path, state: dict[str, Any], identity: dict[str, Any], model: Any, fix: str = RESUME_FIX) -> None:
+    """Load `state` (read from `path`) into `model`, or say in one line why it belongs to another run: other
+    settings (its identity differs) or another layout of the same model (an older recipe of this version)."""
+    if state.get("identity") != identity:
+        theirs = " ".join(f"{k}={v}" for k, v in sorted(state.get("identity", {}).items()))
+        ours = " ".join(f"{k}={v}" for k, v in sorted(identity.items()))
+        raise CheckpointError(f"{path} belongs to a different run ({theirs}) than this one ({ours}); {fix}")
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError) as err:  # networks or counters of another layout (an older recipe)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(
+            f"{path} holds {identity.get('model', 'model')} networks of another layout than this version builds "
+            f"({type(err).__name__}: {first}); {fix}"
+        ) from err
+
+
 def rng_state() -> dict[str, Any]:
     return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 

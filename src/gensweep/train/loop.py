@@ -231,21 +231,7 @@ class Trainer:
     def _restore(self) -> tuple[int, int, float, dict | None]:
         path = self.run_dir / checkpoint.FILENAME
         state = checkpoint.load(path)
-        if state.get("identity") != self.identity:
-            theirs = " ".join(f"{k}={v}" for k, v in sorted(state.get("identity", {}).items()))
-            ours = " ".join(f"{k}={v}" for k, v in sorted(self.identity.items()))
-            raise checkpoint.CheckpointError(
-                f"{path} belongs to a different run ({theirs}) than this one ({ours}); resume with the same "
-                "settings, or start a fresh run without resume=..."
-            )
-        try:
-            self.model.load_state_dict(state["model"])
-        except (RuntimeError, KeyError) as err:  # networks or counters of another layout (an older recipe)
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise checkpoint.CheckpointError(
-                f"{path} holds {self.identity.get('model', 'model')} networks of another layout than this version "
-                f"builds ({type(err).__name__}: {first}); start a fresh run without resume=..."
-            ) from err
+        checkpoint.restore_model(path, state, self.identity, self.model)
         self.order.set_state(state["order"])
         checkpoint.set_rng_state(state["rng"])
         partial = state.get("partial")
@@ -296,6 +282,11 @@ class Trainer:
         start = self.started = time.perf_counter() if started is None else started
         epoch, step, seconds, partial = self._restore() if resume else (0, 0, 0.0, None)
         metrics = MetricsLog(self.run_dir / METRICS_FILE, self.columns, resume_epoch=epoch)
+        left = (self.train_data.n_batches(self.batch_size, drop_last=True) * (self.n_epochs - epoch)
+                - (int(partial["batches_done"]) if partial else 0))
+        warning = self.model.schedule_warning(left)
+        if warning:
+            log.warning("warning: %s", warning)
         board = None
         if self.tensorboard:
             from gensweep.train.tensorboard import TensorBoardLog

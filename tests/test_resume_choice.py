@@ -1,0 +1,77 @@
+"""resume=... picks and checks its run before anything is written: a refusal leaves every byte as it was;
+scoring a run whose record does not match its checkpoint is one line."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import SMOKE, read_csv, run_cli
+
+QUICK = [*SMOKE, "metrics.backbone=none"]
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """Every file and folder under `folder`, with the hash of each file's bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(folder.rglob("*"))}
+
+
+def _runs(cwd: Path) -> list[Path]:
+    return sorted((cwd / "outputs" / "runs").glob("*/*"))
+
+
+def test_refused_resume_changes_no_byte_and_names_what_it_found(tmp_path):
+    first = run_cli(["model=gan", "n_epochs=1", *QUICK], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (run,) = _runs(tmp_path)
+    before = tree_hash(tmp_path)
+    for args, expected in (
+        (["model=wgan", "resume=true"], "other settings: dataset=digits image_shape=[1, 16, 16] model=gan"),
+        (["model=gan", "z_dim=8", "resume=true"], "no run under outputs/runs/ fits model=gan dataset=digits z_dim=8"),
+        (["model=wgan", f"resume={run}"], "belongs to a different run"),
+    ):
+        proc = run_cli([*args, "n_epochs=2", *QUICK], cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("gensweep: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+        assert expected in proc.stderr
+        assert tree_hash(tmp_path) == before  # not even Hydra's record or the log
+
+    # The record no longer describes the checkpoint (as an older version's refused resume left it): scoring
+    # the run says so in one line.
+    config = run / ".hydra" / "config.yaml"
+    config.write_text(config.read_text().replace("z_dim: 100", "z_dim: 7"))
+    score = subprocess.run([sys.executable, "-m", "gensweep.score", str(run), "metrics.backbone=classifier",
+                            "metrics.classifier_steps=20"], cwd=tmp_path, capture_output=True, text=True)
+    assert score.returncode == 1 and "Traceback" not in score.stderr
+    assert score.stderr.strip().count("\n") == 0
+    assert "does not describe this checkpoint" in score.stderr and "z_dim=100" in score.stderr
+
+    (run / "checkpoint.pt").write_bytes(b"truncated by a full disk")
+    before = tree_hash(tmp_path)
+    proc = run_cli(["model=gan", "n_epochs=2", "resume=true", *QUICK], cwd=tmp_path)
+    assert proc.returncode == 2 and "unreadable checkpoint" in proc.stderr, proc.stderr
+    assert tree_hash(tmp_path) == before
+
+
+def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_path):
+    gan = run_cli(["model=gan", "n_epochs=1", *QUICK], cwd=tmp_path)
+    assert gan.returncode == 0, gan.stderr
+    (gan_run,) = _runs(tmp_path)
+    vae = run_cli(["model=vae", "n_epochs=1", *QUICK], cwd=tmp_path)  # the newest run, of another model
+    assert vae.returncode == 0, vae.stderr
+    vae_run = next(r for r in _runs(tmp_path) if r != gan_run)
+    vae_before = tree_hash(vae_run)
+    record = (gan_run / ".hydra" / "config.yaml").read_text()
+
+    again = run_cli(["model=gan", "n_epochs=2", "resume=true", *QUICK], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert [r["epoch"] for r in read_csv(gan_run / "metrics.csv")] == ["1", "2"]
+    assert tree_hash(vae_run) == vae_before
+    assert (gan_run / ".hydra.1" / "config.yaml").read_text() == record  # the first record, kept
+    assert "n_epochs: 2" in (gan_run / ".hydra" / "config.yaml").read_text()
+    third = run_cli(["model=gan", "n_epochs=3", f"resume={gan_run}", *QUICK], cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert sorted(p.name for p in gan_run.glob(".hydra*")) == [".hydra", ".hydra.1", ".hydra.2"]
+    assert len(_runs(tmp_path)) == 2
