@@ -94,7 +94,7 @@ def test_wgan_follows_its_papers_critic_schedule():
     # generator steps 0-1: warm-up; 5 and 10: refresh; the rest n_critic
     assert critic_steps == [4, 4, 2, 2, 2, 4, 2, 2, 2, 2, 4]
     assert max(p.abs().max() for p in model.nets["discriminator"].parameters()) <= 0.01
-    assert _adversarial(["model=wgan_gp"]).critic_steps() == 5  # WGAN-GP has no warm-up
+    assert _adversarial(["model=wgan_gp"]).critic_steps(0) == 5  # WGAN-GP has no warm-up
 
 
 def test_generator_average_trails_the_generator_and_draws_the_samples():
@@ -117,3 +117,32 @@ def test_generator_average_trails_the_generator_and_draws_the_samples():
     model.nets["generator_ema"].train()
     model.set_train(True)
     assert not avg.training  # batch norm's running statistics are never updated in the average
+
+
+def test_cae_samples_from_a_mixture_fitted_to_its_codes():
+    """Codes from two clusters (70 / 30 %) -> draws land in the clusters in those shares, with their spread;
+    the same z gives the same draw, also after a checkpoint round trip; new training codes mean a new fit."""
+    cfg = make_cfg(["model=cae", "device=cpu", "z_dim=4", "width=8", "model.gmm_components=2"])
+    model = build_model(cfg, validate(cfg), (1, 16, 16), 10)
+    gen = torch.Generator().manual_seed(0)
+    centre = torch.tensor([6.0, 0.0, 0.0, 0.0])
+    a = centre + 0.5 * torch.randn(7000, 4, generator=gen)
+    b = -centre + torch.randn(3000, 4, generator=gen)
+    model.codes.copy_(torch.cat([a, b])[torch.randperm(10_000, generator=gen)])
+    model.n_seen = 10_000
+    z = torch.randn(4000, 4, generator=gen)
+    draws = model.latent(z)
+    in_a = draws[:, 0] > 0
+    assert abs(in_a.float().mean().item() - 0.7) < 0.03
+    assert torch.allclose(draws[in_a].mean(0), centre, atol=0.1)
+    assert torch.allclose(draws[in_a].std(0), torch.full((4,), 0.5), atol=0.05)
+    assert torch.allclose(draws[~in_a].std(0), torch.ones(4), atol=0.1)
+    assert torch.equal(model.latent(z[:5]), draws[:5])
+
+    copy = build_model(cfg, validate(cfg), (1, 16, 16), 10)
+    copy.load_state_dict(model.state_dict())
+    assert torch.allclose(copy.latent(z[:5]), draws[:5], atol=1e-5)
+
+    x = torch.rand(16, 1, 16, 16)
+    model.train_step(x, torch.zeros(16, dtype=torch.long))  # 16 new codes near 0: the fit moves
+    assert not torch.equal(model.latent(z[:5]), draws[:5])

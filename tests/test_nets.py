@@ -10,6 +10,7 @@ from gensweep.models.nets import (
     MLPDecoder,
     MLPEncoder,
     auto_conv_layers,
+    build_discriminator,
     max_conv_layers,
     stage_channels,
 )
@@ -60,3 +61,23 @@ def test_width_and_depth_set_channels_and_layers():
     assert not any(isinstance(m, torch.nn.Dropout) for m in mlp.modules())
     dropped = MLPEncoder((1, 28, 28), 1, 3, 256, dropout=0.3)
     assert [m.p for m in dropped.modules() if isinstance(m, torch.nn.Dropout)] == [0.3, 0.3, 0.3]
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_minibatch_std_lets_the_discriminator_see_a_collapsed_batch(arch):
+    """The same image scores differently beside copies of itself than beside varied images (and not at all
+    without the option, in eval mode); the option adds exactly one input to the output layer."""
+    torch.manual_seed(0)
+    plain = build_discriminator(arch, (1, 16, 16), 2, 8).eval()
+    with_std = build_discriminator(arch, (1, 16, 16), 2, 8, minibatch_std=True).eval()
+    image = torch.rand(1, 1, 16, 16)
+    collapsed = image.repeat(8, 1, 1, 1)
+    varied = torch.cat([image, torch.rand(7, 1, 16, 16)])
+    with torch.no_grad():
+        assert torch.allclose(plain(collapsed)[0], plain(varied)[0])
+        assert not torch.allclose(with_std(collapsed)[0], with_std(varied)[0])
+    def n_in(net: torch.nn.Module) -> int:
+        return [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1].in_features
+
+    extra = 1 if arch == "mlp" else 16  # one feature, or one 4x4 plane after two stages
+    assert n_in(with_std) == n_in(plain) + extra

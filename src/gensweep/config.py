@@ -41,9 +41,9 @@ def _non_negative_float(key: str, value: Any, example: str) -> float:
 
 def _check_model_keys(model: DictConfig) -> None:
     """The optional model keys the models share (present only in the models that use them)."""
-    for key in ("d_steps", "n_critic"):
+    for key, example in (("d_steps", "1"), ("n_critic", "5"), ("gmm_components", "10")):
         if key in model:
-            _positive_int(f"model.{key}", model[key], "5" if key == "n_critic" else "1")
+            _positive_int(f"model.{key}", model[key], example)
     for key in ("warmup_g_steps", "refresh_every"):
         if key in model and (isinstance(model[key], bool) or not isinstance(model[key], int) or model[key] < 0):
             raise ConfigError(f"model.{key}={model[key]!r} is invalid: must be an integer >= 0 (0 turns it off)")
@@ -54,6 +54,8 @@ def _check_model_keys(model: DictConfig) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise ConfigError(f"model.{key}={value!r} is invalid: {what} in [0, 1), 0 turns it off "
                               f"(e.g. model.{key}={example})")
+    if not isinstance(model.get("minibatch_std", False), bool):
+        raise ConfigError(f"model.minibatch_std={model.minibatch_std!r} is invalid: use true or false")
     if "g_norm" in model and model.g_norm not in ("batch", "none"):
         raise ConfigError(f"model.g_norm={model.g_norm!r} is invalid: use batch or none")
     if "clip" in model:

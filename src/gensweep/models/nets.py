@@ -11,7 +11,9 @@
   upsampled map to H x W, so any image size works (16, 28, 32, 64, ...). The deepest allowed value leaves a
   map of at least 2x2: n_layers <= floor(log2(min(H, W))) - 1.
 
-A discriminator's `dropout` > 0 adds dropout after each hidden layer or stage's activation.
+A discriminator's `dropout` > 0 adds dropout after each hidden layer or stage's activation;
+`minibatch_std` appends one feature (a constant plane for conv) before its output layer: the batch's mean
+standard deviation over the features it sees there, which lets it notice a batch of too-similar samples.
 
 A class count > 0 makes a network conditional: the one-hot label is appended to z (generators, MLPs) or as
 constant planes beside the image channels (conv discriminators).
@@ -59,6 +61,16 @@ def _one_hot(labels: torch.Tensor | None, n_classes: int, like: torch.Tensor) ->
     return F.one_hot(labels, n_classes).to(like.dtype)
 
 
+class MinibatchStd(nn.Module):
+    """Karras et al. (2018, ProGAN, section 3): the standard deviation of each feature over the batch, averaged
+    to one number, appended to every example as an extra feature (or channel). A collapsed generator's batch
+    has a small spread that the discriminator can then see and penalise."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spread = x.float().var(dim=0, unbiased=False).add(1e-8).sqrt().mean().to(x.dtype)
+        return torch.cat([x, spread.expand(x.shape[0], 1, *x.shape[2:])], dim=1)
+
+
 class ConvEncoder(nn.Module):
     """Strided-conv stack -> flatten -> linear head. Serves as discriminator, critic and VAE/CAE encoder."""
 
@@ -71,6 +83,7 @@ class ConvEncoder(nn.Module):
         norm: str = "batch",
         n_classes: int = 0,
         dropout: float = 0.0,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         channels, height, wide = image_shape
@@ -86,6 +99,9 @@ class ConvEncoder(nn.Module):
                 layers.append(nn.Dropout(dropout))
             in_ch = ch
             height, wide = height // 2, wide // 2
+        if minibatch_std:
+            layers.append(MinibatchStd())
+            in_ch += 1
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(in_ch * height * wide, out_features)
 
@@ -146,12 +162,14 @@ class MLPEncoder(nn.Module):
 
     def __init__(
         self, image_shape: tuple[int, int, int], out_features: int, n_layers: int, width: int, n_classes: int = 0,
-        dropout: float = 0.0,
+        dropout: float = 0.0, minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         self.n_classes = n_classes
-        self.net = _mlp(math.prod(image_shape) + n_classes, list(reversed(mlp_widths(width, n_layers))), out_features,
-                        dropout)
+        widths = list(reversed(mlp_widths(width, n_layers)))
+        self.net = _mlp(math.prod(image_shape) + n_classes, widths, out_features, dropout)
+        if minibatch_std:  # before the output layer, which then reads one more feature
+            self.net[-1] = nn.Sequential(MinibatchStd(), nn.Linear(widths[-1] + 1, out_features))
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         x = x.flatten(1)
@@ -230,8 +248,9 @@ def build_generator(
 
 def build_discriminator(
     arch: str, image_shape: tuple[int, int, int], n_layers: int, width: int, norm: str = "batch", n_classes: int = 0,
-    dropout: float = 0.0,
+    dropout: float = 0.0, minibatch_std: bool = False,
 ) -> nn.Module:
     if arch == "conv":
-        return ConvEncoder(image_shape, 1, n_layers, width, norm=norm, n_classes=n_classes, dropout=dropout)
-    return MLPEncoder(image_shape, 1, n_layers, width, n_classes=n_classes, dropout=dropout)
+        return ConvEncoder(image_shape, 1, n_layers, width, norm=norm, n_classes=n_classes, dropout=dropout,
+                           minibatch_std=minibatch_std)
+    return MLPEncoder(image_shape, 1, n_layers, width, n_classes=n_classes, dropout=dropout, minibatch_std=minibatch_std)
