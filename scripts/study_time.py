@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import yaml
 
-EXPERIMENTS = Path(__file__).resolve().parents[1] / "src" / "gensweep" / "conf" / "experiment"
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "conf" / "experiment"
 # Training images per dataset (the splits gensweep trains on).
 TRAIN_SIZE = {"mnist": 60000, "fashion_mnist": 60000, "cifar10": 50000, "svhn": 73257, "celeba": 162770,
               "zappos50k": 45022, "digits": 1438}

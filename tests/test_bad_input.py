@@ -1,4 +1,4 @@
-"""The bad-input table (README "Bad input"): each case stops before training with a message naming the key
+"""The bad-input table (docs/reliability.md, "Bad input"): each case stops before training with a message naming the key
 or path, a non-zero exit, no traceback, and nothing left that a later resume could take for progress."""
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def test_literature_defaults():
     assert (gan.z_dim, gan.n_layers, gan.width) == (100, 3, 256)  # G 256-512-1024, D 1024-512-256
     wgan = make_cfg(["model=wgan"])
     assert wgan.model.clip == 0.01 and wgan.model.n_critic == 5
-    assert wgan.lr == 2e-4  # 4x the paper's 5e-5 (README "Models and keys" says why)
+    assert wgan.lr == 2e-4  # 4x the paper's 5e-5 (docs/models.md says why)
     assert wgan.model.warmup_critic_steps == 100 and wgan.model.warmup_g_steps == 0  # the paper's: =25
     gp = make_cfg(["model=wgan_gp"])
     assert gp.lr == 1e-4 and list(gp.model.betas) == [0.5, 0.9] and gp.model.penalty == 10 and gp.model.n_critic == 5

@@ -21,7 +21,7 @@ from gensweep.config import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ("s1_depth", "s1_latent", "s2_latent_width", "s3_svhn", "s4_conditional", "s5_zappos")
-EXPERIMENTS = ROOT / "src" / "gensweep" / "conf" / "experiment"
+EXPERIMENTS = ROOT / "conf" / "experiment"
 TINY = ["dataset.subset=64", "batch_size=32", "trainer.progress=false", "metrics.backbone=none",
         "trainer.eval_batches=1"]
 

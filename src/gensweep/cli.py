@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from importlib import resources
 from pathlib import Path
 
 import hydra
@@ -14,7 +15,7 @@ from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_
 from gensweep.report.callback import not_completed
 
 
-@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+@hydra.main(version_base="1.3", config_path="pkg://gensweep.conf", config_name="config")
 def _job(cfg: DictConfig) -> float | None:
     try:
         # Imported here, in the process that trains: a sweep's launching process then never loads torch.
@@ -100,13 +101,15 @@ def _resume_target(argv: list[str]) -> list[str]:
 def _unknown_option(argv: list[str]) -> str | None:
     """`model=foo` (or one value of a sweep list `model=vae,foo`) naming no file of a config group: one line
     listing the group's options, instead of Hydra's multi-line message."""
-    conf = Path(__file__).parent / "conf"
+    conf = resources.files("gensweep.conf")
     for arg in argv:
         group, _, value = arg.lstrip("+").partition("=")
-        folder = conf / group
-        if not value or group.startswith("hydra") or "(" in value or "$" in value or not folder.is_dir():
+        if not value or not group or group.startswith("hydra") or "(" in value or "$" in value:
             continue
-        options = sorted(p.stem for p in folder.glob("*.yaml"))
+        folder = conf.joinpath(*group.split("/"))
+        if not folder.is_dir():
+            continue
+        options = sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
         for choice in value.split(","):
             if choice.strip() not in options and choice.strip() not in ("null", "none"):
                 return f"{group}={choice.strip()} is not a known {group}: use one of {', '.join(options)}"

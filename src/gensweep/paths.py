@@ -86,6 +86,8 @@ def register_optuna_preset() -> None:
     Plugins.instance()  # discovery: runs once per process and stores the plugin's own "optuna" entry
     from hydra_plugins.hydra_optuna_sweeper.config import OptunaSweeperConf
 
-    search = OmegaConf.load(Path(__file__).parent / "conf" / "search" / "optuna.yaml")
+    from importlib import resources
+
+    search = OmegaConf.create(resources.files("gensweep.conf").joinpath("search", "optuna.yaml").read_text())
     node = OmegaConf.merge(OmegaConf.structured(OptunaSweeperConf), search)
     ConfigStore.instance().store(group="hydra/sweeper", name="optuna", node=node, provider="gensweep")

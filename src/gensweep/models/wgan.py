@@ -2,7 +2,7 @@
 every critic step, n_critic critic steps per generator step, and the paper's critic warm-up schedule
 (`critic_steps`). Defaults (conf/model/wgan.yaml): clip 0.01 and n_critic 5 as the paper; batch norm in G as
 its DCGAN generator; lr 2e-4 rather than 5e-5 and no warm-up, because at the paper's settings the
-generator makes too few steps in a few epochs to leave its first blob (README "Models and keys").
+generator makes too few steps in a few epochs to leave its first blob (docs/models.md).
 
 The critic's held-out objective gives the estimated Earth-Mover distance:
 EMD ~= mean critic(real) - mean critic(fake), i.e. minus the validation critic loss.
