@@ -40,6 +40,17 @@ def _wait_for_rows(run_parent: Path, rows: int, proc: subprocess.Popen, timeout:
     raise AssertionError(f"no {rows} rows within {timeout}s")
 
 
+def _wait_until(ready, proc: subprocess.Popen, what: str, timeout: float = 120) -> None:
+    """Poll for a marker the process writes (never a fixed sleep: a busy machine only makes it later)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert proc.poll() is None, proc.communicate()
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"no {what} within {timeout}s")
+        time.sleep(0.02)
+
+
 def _loss_rows(run: Path) -> list[tuple[str, ...]]:
     return [tuple(r[c] for c in ("epoch", "step", *LOSS_COLUMNS)) for r in read_csv(run / "metrics.csv")]
 
@@ -87,13 +98,11 @@ def test_stop_signals_are_caught_once_and_handed_on(signum):
     before = signal.signal(signum, lambda s, f: seen.append(s))
     try:
         with StopSignals() as stops:
-            os.kill(os.getpid(), signum)
-            time.sleep(0.05)
+            os.kill(os.getpid(), signum)  # Python runs the handler before the next statement
             assert stops.received == signum and seen == []
             stops.forward(signum, None)
             assert seen == [signum]
             os.kill(os.getpid(), signum)  # the second one goes straight to the old handler
-            time.sleep(0.05)
             assert seen == [signum, signum]
     finally:
         signal.signal(signum, before)
@@ -106,11 +115,8 @@ def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp
     args = ["n_epochs=1", "dataset.subset=128", "batch_size=32", "trainer.progress=false",
             f"dataset.cache_dir={tmp_path / 'cache'}", "metrics.classifier_steps=100000000"]
     proc = _start(args, tmp_path)
-    deadline = time.monotonic() + 120
-    while not any("training the FID classifier" in log.read_text()
-                  for log in (tmp_path / "outputs" / "runs").glob("*/*/gensweep.log")):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.02)
+    _wait_until(lambda: any("training the FID classifier" in log.read_text()
+                            for log in (tmp_path / "outputs" / "runs").glob("*/*/gensweep.log")), proc, "classifier line")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -118,23 +124,29 @@ def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp
     assert not list((tmp_path / "outputs" / "runs").glob("*/*"))  # the refused start left no folder
 
 
-def test_sigkill_at_random_moments_then_resume(tmp_path, reference):
-    """Killed hard three times at different moments; each resume continues from the last finished epoch."""
+def test_sigkill_at_three_moments_then_resume(tmp_path, reference):
+    """Killed hard three times: just after an epoch's row, just after a resume loaded its checkpoint (before
+    its first step), and as the resumed run lands a new row; each resume continues from the last finished
+    epoch and the end result equals the uninterrupted run."""
     args = ["n_epochs=12", *FAST]
     proc = _start(args, tmp_path)
     run = _wait_for_rows(tmp_path / "outputs" / "runs", 1, proc)
-    for delay in (0.0, 0.15, 0.4):
-        time.sleep(delay)
+
+    def kill_and_check() -> int:
         proc.kill()
         proc.wait(timeout=30)
         rows = _loss_rows(run)
         assert rows == reference[: len(rows)]  # whole rows only, no duplicates
-        if len(rows) == len(reference):
-            break
-        proc = _start([*args, "resume=true"], tmp_path)
-        time.sleep(3.0)  # most of this is start-up; the kill lands before, during or after training steps
-    else:
-        proc.wait(timeout=120)
+        return len(rows)
+
+    rows = kill_and_check()
+    resumes = (run / "gensweep.log").read_text().count("resumed from")
+    proc = _start([*args, "resume=true"], tmp_path)
+    _wait_until(lambda: (run / "gensweep.log").read_text().count("resumed from") > resumes, proc, "resume line")
+    rows = kill_and_check()
+    proc = _start([*args, "resume=true"], tmp_path)
+    _wait_until(lambda: len(_loss_rows(run)) > rows, proc, "new row")
+    kill_and_check()
     final = run_cli([*args, "resume=true"], cwd=tmp_path)
     assert final.returncode == 0, final.stderr
     assert _loss_rows(run) == reference
@@ -181,7 +193,10 @@ def test_corrupt_checkpoint_is_refused_and_kept(tmp_path):
     ckpt.write_bytes(ckpt.read_bytes()[:1000])  # truncated, as by a full disk
     again = run_cli(["n_epochs=2", "resume=true", *FAST], cwd=tmp_path)
     assert again.returncode == 2 and "Traceback" not in again.stderr
-    assert "is not a readable checkpoint" in again.stderr and "train from scratch" in again.stderr
+    assert "no run under outputs/runs/ fits model=vae" in again.stderr and "(unreadable checkpoint)" in again.stderr
+    named = run_cli(["n_epochs=2", f"resume={run}", *FAST], cwd=tmp_path)
+    assert named.returncode == 2 and "Traceback" not in named.stderr
+    assert "is not a readable checkpoint" in named.stderr and "train from scratch" in named.stderr
     assert len(ckpt.read_bytes()) == 1000  # not overwritten
     assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1"]
 
