@@ -73,7 +73,7 @@ def test_cdcgan_rows_follow_classes(tmp_path):
     assert labels.view(10, 8).tolist() == [[c] * 8 for c in range(10)]
 
 
-def _adversarial(overrides: list[str], image_shape=(1, 16, 16)):
+def _build(overrides: list[str], image_shape=(1, 16, 16)):
     cfg = make_cfg([*overrides, "device=cpu"])
     return build_model(cfg, validate(cfg), image_shape, 10)
 
@@ -82,7 +82,7 @@ def test_wgan_follows_its_papers_critic_schedule():
     """Warm-up critic steps before each of the first generator steps and every refresh_every-th one, n_critic
     otherwise: counted from the steps on which train_step updates the generator."""
     torch.manual_seed(0)
-    model = _adversarial(["model=wgan", "model.n_critic=2", "model.warmup_g_steps=2", "model.warmup_critic_steps=4",
+    model = _build(["model=wgan", "model.n_critic=2", "model.warmup_g_steps=2", "model.warmup_critic_steps=4",
                           "model.refresh_every=5", "width=8", "z_dim=4"])
     x, y = torch.rand(8, 1, 16, 16) * 2 - 1, torch.zeros(8, dtype=torch.long)
     critic_steps, since = [], 0
@@ -94,12 +94,12 @@ def test_wgan_follows_its_papers_critic_schedule():
     # generator steps 0-1: warm-up; 5 and 10: refresh; the rest n_critic
     assert critic_steps == [4, 4, 2, 2, 2, 4, 2, 2, 2, 2, 4]
     assert max(p.abs().max() for p in model.nets["discriminator"].parameters()) <= 0.01
-    assert _adversarial(["model=wgan_gp"]).critic_steps(0) == 5  # WGAN-GP has no warm-up
+    assert _build(["model=wgan_gp"]).critic_steps(0) == 5  # WGAN-GP has no warm-up
 
 
 def test_generator_average_trails_the_generator_and_draws_the_samples():
     torch.manual_seed(0)
-    model = _adversarial(["model=gan", "model.ema=0.9", "width=8", "z_dim=4"])
+    model = _build(["model=gan", "model.ema=0.9", "width=8", "z_dim=4"])
     g, avg = model.nets["generator"], model.nets["generator_ema"]
     start = [p.clone() for p in avg.parameters()]
     x, y = torch.rand(16, 1, 16, 16) * 2 - 1, torch.zeros(16, dtype=torch.long)
@@ -128,21 +128,41 @@ def test_cae_samples_from_a_mixture_fitted_to_its_codes():
     centre = torch.tensor([6.0, 0.0, 0.0, 0.0])
     a = centre + 0.5 * torch.randn(7000, 4, generator=gen)
     b = -centre + torch.randn(3000, 4, generator=gen)
-    model.codes.copy_(torch.cat([a, b])[torch.randperm(10_000, generator=gen)])
-    model.n_seen = 10_000
+    model.mixture.codes.copy_(torch.cat([a, b])[torch.randperm(10_000, generator=gen)])
+    model.mixture.n_seen = 10_000
     z = torch.randn(4000, 4, generator=gen)
-    draws = model.latent(z)
+    draws = model.mixture.draw(z)
     in_a = draws[:, 0] > 0
     assert abs(in_a.float().mean().item() - 0.7) < 0.03
     assert torch.allclose(draws[in_a].mean(0), centre, atol=0.1)
     assert torch.allclose(draws[in_a].std(0), torch.full((4,), 0.5), atol=0.05)
     assert torch.allclose(draws[~in_a].std(0), torch.ones(4), atol=0.1)
-    assert torch.equal(model.latent(z[:5]), draws[:5])
+    assert torch.equal(model.mixture.draw(z[:5]), draws[:5])
 
     copy = build_model(cfg, validate(cfg), (1, 16, 16), 10)
     copy.load_state_dict(model.state_dict())
-    assert torch.allclose(copy.latent(z[:5]), draws[:5], atol=1e-5)
+    assert torch.allclose(copy.mixture.draw(z[:5]), draws[:5], atol=1e-5)
 
     x = torch.rand(16, 1, 16, 16)
     model.train_step(x, torch.zeros(16, dtype=torch.long))  # 16 new codes near 0: the fit moves
-    assert not torch.equal(model.latent(z[:5]), draws[:5])
+    assert not torch.equal(model.mixture.draw(z[:5]), draws[:5])
+
+
+def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
+    """sampler=prior decodes z itself and keeps no codes (older checkpoints still load); sampler=gmm decodes
+    mixture draws fitted to the encoder's means of the batches it trained on."""
+    x, y = torch.rand(32, 1, 16, 16), torch.zeros(32, dtype=torch.long)
+    prior = _build(["model=vae", "z_dim=4", "width=8"])
+    prior.train_step(x, y)
+    prior.set_train(False)
+    z = torch.randn(6, 4)
+    assert prior.mixture is None and prior.extra_state() == {}
+    assert torch.equal(prior.sample(z), prior.decode(z))
+    gmm = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=gmm"])
+    with torch.no_grad():
+        means = gmm.encode(x)  # in training mode, as the step sees them
+    gmm.train_step(x, y)
+    gmm.set_train(False)
+    assert gmm.mixture.n_seen == 32
+    assert torch.allclose(gmm.mixture.codes[:32], means, atol=1e-5)
+    assert torch.equal(gmm.sample(z), gmm.decode(gmm.mixture.draw(z)))

@@ -56,6 +56,9 @@ def _check_model_keys(model: DictConfig) -> None:
                               f"(e.g. model.{key}={example})")
     if not isinstance(model.get("minibatch_std", False), bool):
         raise ConfigError(f"model.minibatch_std={model.minibatch_std!r} is invalid: use true or false")
+    if "sampler" in model and model.sampler not in ("prior", "gmm"):
+        raise ConfigError(f"model.sampler={model.sampler!r} is invalid: use prior (z ~ N(0, I)) or gmm (a mixture "
+                          "fitted to the latent codes)")
     if "g_norm" in model and model.g_norm not in ("batch", "none"):
         raise ConfigError(f"model.g_norm={model.g_norm!r} is invalid: use batch or none")
     if "clip" in model:
