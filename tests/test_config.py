@@ -26,6 +26,7 @@ BAD = [
     ("model=wgan model.g_norm=layer", "model.g_norm='layer'", "batch or none"),
     ("model=wgan model.warmup_g_steps=-1", "model.warmup_g_steps=-1", "integer >= 0"),
     ("model=cae model.gmm_components=0", "model.gmm_components=0", "positive integer"),
+    ("model=gan model.lr_width_ref=0", "model.lr_width_ref=0", "positive integer"),
     ("model=vae model.sampler=flow", "model.sampler='flow'", "use prior (z ~ N(0, I)) or gmm"),
 ]
 

@@ -166,3 +166,13 @@ def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
     assert gmm.mixture.n_seen == 32
     assert torch.allclose(gmm.mixture.codes[:32], means, atol=1e-5)
     assert torch.equal(gmm.sample(z), gmm.decode(gmm.mixture.draw(z)))
+
+
+@pytest.mark.parametrize("model,width,arch,expected", [
+    ("gan", 256, "mlp", 2e-4), ("gan", 64, "mlp", 4e-4), ("wgan", 32, "mlp", 2e-4 * 8 ** 0.5),
+    ("gan", 64, "conv", 2e-4), ("wgan_gp", 64, "mlp", 1e-4),  # conv networks and WGAN-GP keep lr as given
+])
+def test_mlp_learning_rate_follows_width(model, width, arch, expected):
+    built = _build([f"model={model}", f"width={width}", f"model.arch={arch}", "n_layers=2"])
+    rates = [g["lr"] for opt in built.optims.values() for g in opt.param_groups]
+    assert rates == pytest.approx([expected] * len(rates)) and built.lr == pytest.approx(expected)

@@ -54,6 +54,8 @@ def _check_model_keys(model: DictConfig) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
             raise ConfigError(f"model.{key}={value!r} is invalid: {what} in [0, 1), 0 turns it off "
                               f"(e.g. model.{key}={example})")
+    if model.get("lr_width_ref") is not None:
+        _positive_int("model.lr_width_ref", model.lr_width_ref, "256")
     if not isinstance(model.get("minibatch_std", False), bool):
         raise ConfigError(f"model.minibatch_std={model.minibatch_std!r} is invalid: use true or false")
     if "sampler" in model and model.sampler not in ("prior", "gmm"):

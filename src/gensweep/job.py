@@ -135,6 +135,9 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     log.info("%s on %s %s, %d train / %d val images, device %s, run folder %s",
              model.name, cfg.dataset.name, "x".join(map(str, train_set.shape)), len(train_set), len(val_set),
              values["device"], run_dir)
+    if model.lr != values["lr"]:
+        log.info("learning rate %.3g: lr=%g scaled to width %d by model.lr_width_ref=%s", model.lr, values["lr"],
+                 values["width"], cfg.model.get("lr_width_ref"))
     quality = None
     if cfg.metrics.backbone != "none":
         # Building a backbone draws random initial weights: in a forked RNG, so a cached or a freshly trained
