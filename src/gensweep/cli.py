@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -11,7 +10,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers, resume_mode
+from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
 from gensweep.report.callback import not_completed
 
 
@@ -68,34 +67,21 @@ def _missing_plugin(argv: list[str]) -> str | None:
 
 
 def _resume_target(argv: list[str]) -> list[str]:
-    """For a single run with resume=...: choose and check the run to continue before Hydra writes anything,
-    keep its earlier .hydra/ record, and return argv pointing Hydra at it. A refusal exits with one line and
-    leaves every folder as it was."""
-    if any(a.startswith("-") for a in argv):  # -m (each sweep job checks its own folder), --cfg, --help, ...
-        return argv
-    asked = [a for a in argv if a.split("=", 1)[0].lstrip("+") == "resume"]
-    if not asked or resume_mode(asked[-1].split("=", 1)[1]) == "off":
+    """argv pointing Hydra at the run or sweep that resume=... continues, checked before Hydra writes
+    anything (gensweep.resume); a refusal exits with one line and leaves every folder as it was."""
+    if not any(a.split("=", 1)[0] == "resume" for a in argv):
         return argv
     from hydra.errors import HydraException
 
     from gensweep.config import ConfigError
-    from gensweep.resume import choose, keep_record
-    from gensweep.score import compose_config
+    from gensweep.resume import prepare
     from gensweep.train.checkpoint import CheckpointError
 
-    given = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.run.dir=")]
-    overrides = [a for a in argv if not a.startswith(("hydra.", "hydra/", "+hydra", "~hydra"))]
-    if given:  # the folder Hydra will use anyway is the one to continue
-        overrides = [a for a in overrides if a not in asked] + [f"resume={given[-1]}"]
     try:
-        run = choose(compose_config(overrides))
+        return prepare(argv)
     except (ConfigError, CheckpointError, HydraException) as err:
         print(f"gensweep: error: {err}", file=sys.stderr)
         sys.exit(2)
-    keep_record(run)
-    quoted = str(run) if re.fullmatch(r"[\w./\-]+", str(run)) else "'" + str(run).replace("'", "\\'") + "'"
-    return [a for a in argv if a not in asked and not a.startswith("hydra.run.dir=")] + [
-        f"resume={quoted}", f"hydra.run.dir={quoted}"]
 
 
 def _unknown_option(argv: list[str]) -> str | None:
@@ -122,6 +108,9 @@ def main() -> None:
         print(f"gensweep: error: {problem}", file=sys.stderr)
         sys.exit(2)
     register_resolvers()
+    # `-m` anywhere: Hydra's parser takes no override after a flag, so `... -m n_epochs=1` would be refused
+    multirun = [a for a in sys.argv[1:] if a in ("-m", "--multirun")]
+    sys.argv[1:] = [a for a in sys.argv[1:] if a not in multirun] + multirun[:1]
     sys.argv[1:] = _resume_target(sys.argv[1:])
     register_optuna_preset()
     try:

@@ -1,19 +1,26 @@
-"""Which run a single `resume=...` continues, chosen and checked before Hydra starts.
+"""Which run or sweep `resume=...` continues, chosen and checked before Hydra starts.
 
-Hydra writes its record (`.hydra/`) and the log into the run folder as soon as it starts the job, so a
-resume refused inside the job would already have changed the folder it refused. Here the command's config is
-composed first and the candidate's checkpoint loaded into the model the command builds; only a folder that
-passes is handed to Hydra (as hydra.run.dir), and its earlier `.hydra/` record is kept as `.hydra.<n>`.
+Hydra writes its record (`.hydra/`, `multirun.yaml`) and the log into the run or sweep folder as soon as it
+starts, so a resume refused inside a job would already have changed the folder it refused. Here, first:
+- a single run: the command's config is composed (on top of the run's own settings for resume=<folder>)
+  and the candidate's checkpoint loaded into the model it builds;
+- a sweep (-m): the command must sweep what the sweep folder swept (n_epochs, device and resume may differ).
+Only a folder that passes is handed to Hydra (hydra.run.dir / hydra.sweep.dir); its earlier records are kept
+beside the new ones as `.hydra.<n>` and `multirun.<n>.yaml`.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from gensweep.config import ConfigError, model_class, validate
-from gensweep.paths import CHECKPOINT, RUNS, resume_mode
+from gensweep.paths import CHECKPOINT, RUNS, SWEEPS, resume_mode
+
+# Keys a resumed sweep may change: how long, where, and the resume itself.
+FREE_IN_SWEEP = ("resume", "n_epochs", "device", "trainer.progress")
 
 
 def identity(cfg: DictConfig, values: dict[str, Any]) -> dict[str, Any]:
@@ -99,3 +106,87 @@ def keep_record(run: Path) -> Path | None:
     kept = run / f".hydra.{n}"
     record.rename(kept)
     return kept
+
+
+def _key(arg: str) -> str:
+    return arg.split("=", 1)[0].lstrip("+~")
+
+
+def _is_hydra(arg: str) -> bool:
+    return _key(arg).startswith(("hydra.", "hydra/"))
+
+
+def _quoted(path: Path) -> str:
+    text = str(path)
+    return text if re.fullmatch(r"[\w./\-]+", text) else "'" + text.replace("'", "\\'") + "'"
+
+
+def _value(argv: list[str], key: str) -> str | None:
+    given = [a.split("=", 1)[1] for a in argv if _key(a) == key and "=" in a]
+    return given[-1] if given else None
+
+
+def prepare(argv: list[str]) -> list[str]:
+    """The command line Hydra should run for `argv`: unchanged without resume=..., else pointing at the run or
+    sweep folder to continue, once it is checked. Raises ConfigError / CheckpointError (one line) on refusal,
+    having written nothing."""
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):  # --cfg, --help, ...: no job
+        return argv
+    asked = _value(argv, "resume")
+    if asked is None or resume_mode(asked) == "off":
+        return argv
+    return _prepare_sweep(argv, asked) if multirun else _prepare_run(argv, asked)
+
+
+def _prepare_run(argv: list[str], asked: str) -> list[str]:
+    from gensweep.score import compose_config
+
+    options = [a for a in argv if not _is_hydra(a) and _key(a) != "resume"]
+    target = _value(argv, "hydra.run.dir") or asked  # a folder Hydra will use anyway is the one to continue
+    if resume_mode(target) == "path":
+        record = Path(target).expanduser() / ".hydra" / "overrides.yaml"
+        if record.is_file():  # the run's own settings, under the command's
+            own = {_key(a): a for a in OmegaConf.load(record) if not _is_hydra(a) and _key(a) != "resume"}
+            own.update({_key(a): a for a in options})
+            options = list(own.values())
+    run = choose(compose_config([*options, f"resume={target}"]))
+    keep_record(run)
+    hydra = [a for a in argv if _is_hydra(a) and _key(a) != "hydra.run.dir"]
+    return [*options, *hydra, f"resume={_quoted(run)}", f"hydra.run.dir={_quoted(run)}"]
+
+
+def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
+    target = _value(argv, "hydra.sweep.dir") or asked
+    if resume_mode(target) == "latest":
+        found = sorted(p.parent for p in Path(SWEEPS).glob("*/*/multirun.yaml"))
+        if not found:  # nothing to continue: a fresh sweep, whose jobs start from scratch
+            return argv
+        sweep = found[-1]
+    else:
+        sweep = Path(target).expanduser()
+        if not sweep.exists():
+            raise ConfigError(f"resume={target}: no such folder; pass a sweep folder (outputs/multirun/<date>/<time>) "
+                              "or resume=true for the newest sweep")
+        if not (sweep / "multirun.yaml").is_file():
+            raise ConfigError(f"resume={target}: {target} is not a sweep folder (it has no multirun.yaml); resume a "
+                              "single run without -m")
+    theirs = {_key(a): a for a in OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task
+              if _key(a) not in FREE_IN_SWEEP}
+    ours = {_key(a): a for a in argv if not a.startswith("-") and not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP}
+    if theirs != ours:
+        differ = sorted(set(theirs.items()) ^ set(ours.items()))
+        was = " ".join(theirs[k] for k in sorted(theirs)) or "the defaults"
+        raise ConfigError(
+            f"resume: {sweep} swept {was}; this command differs in "
+            f"{', '.join(sorted({k for k, _ in differ}))}: repeat the sweep's own overrides (only "
+            f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume")
+    n = 1
+    while (sweep / f"multirun.{n}.yaml").exists():
+        n += 1
+    (sweep / "multirun.yaml").rename(sweep / f"multirun.{n}.yaml")
+    for job in sorted(p.parent for p in sweep.glob("*/.hydra")):
+        keep_record(job)
+    flags = [a for a in argv if a.startswith("-")]  # after every override: Hydra's parser wants them last
+    return [a for a in argv if a not in flags and _key(a) != "hydra.sweep.dir"] + [
+        f"hydra.sweep.dir={_quoted(sweep)}", *flags]
