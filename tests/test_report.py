@@ -38,6 +38,13 @@ def test_report_after_a_sweep_with_a_failing_run(tmp_path):
     with open(report / "runs.csv", newline="") as f:
         assert [r["status"] for r in csv.DictReader(f)] == ["completed", "failed", "diverged", "failed"]
 
+    # A single job's folder is not a sweep: refused in one line, nothing written into it.
+    job = sweep / "0"
+    before = sorted(p.name for p in job.iterdir())
+    proc = subprocess.run([sys.executable, "-m", "gensweep.report", str(job)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "is a single run's folder, not a sweep" in proc.stderr
+    assert sorted(p.name for p in job.iterdir()) == before
+
 
 def test_comparison_plots_mark_single_points_and_title_only_what_varies(tmp_path, monkeypatch):
     """A sweep of 1-epoch runs: every line has markers (one point draws no line); a model's plot names only the

@@ -209,7 +209,7 @@ def results_line(run_dir: Path, summary: dict) -> str:
     if "fid" in final:
         numbers.append(f"FID {final['fid']:.1f} (real-data floor {summary.get('fid_real_floor', float('nan')):.1f})")
     if "classes_covered" in final:
-        numbers.append(f"{final['classes_covered']} classes covered")
+        numbers.append(f"{final['classes_covered']} class{'' if final['classes_covered'] == 1 else 'es'} covered")
     for key, label in (("val_loss", "val_loss"), ("jsd", "JSD"), ("emd", "EMD")):
         if key in final:
             numbers.append(f"{label} {final[key]:.4g}")

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gensweep.report.sweep import write_report
+from gensweep.report.sweep import collect, write_report
 
 
 def main() -> None:
@@ -14,7 +14,12 @@ def main() -> None:
     args = parser.parse_args()
     if not args.sweep.is_dir():
         sys.exit(f"gensweep.report: error: {args.sweep} is not a folder; pass a sweep folder under outputs/multirun/")
-    readme = write_report(args.sweep)
+    runs = collect(args.sweep)
+    if not runs:
+        what = "a single run's folder" if (args.sweep / ".hydra").is_dir() else "a folder without job folders"
+        sys.exit(f"gensweep.report: error: {args.sweep} is {what}, not a sweep: pass a sweep folder under "
+                 "outputs/multirun/ (a run's own curves.png and samples/ are its report)")
+    readme = write_report(args.sweep, runs)
     print(f"report written: {readme}")
 
 
