@@ -27,6 +27,7 @@ from gensweep.config import ConfigError, validate
 from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
 from gensweep.paths import CHECKPOINT, RUNS, discard_if_unused, resume_mode
+from gensweep.resume import identity as run_identity
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
@@ -124,14 +125,7 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
             "lower batch_size or raise dataset.subset"
         )
     model = build_model(cfg, values, train_set.shape, int(cfg.dataset.n_classes))
-    identity = {
-        "model": model.name,
-        "dataset": str(cfg.dataset.name),
-        "image_shape": list(train_set.shape),
-        "z_dim": values["z_dim"],
-        "n_layers": values["n_layers"],
-        "width": values["width"],
-    }
+    identity = run_identity(cfg, values)  # what a resume must match: also checked before Hydra starts
     log.info("%s on %s %s, %d train / %d val images, device %s, run folder %s",
              model.name, cfg.dataset.name, "x".join(map(str, train_set.shape)), len(train_set), len(val_set),
              values["device"], run_dir)
