@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
 # Rebuild the README's figures from the default command (VAE on the bundled digits, CPU, seed 0), and print
 # what the run's quality metrics cost as a share of its wall time.
-# Usage: scripts/readme_figures.sh   (from the repository root, with gensweep installed)
+# Usage: scripts/readme_figures.sh [--studies]   (from the repository root, with gensweep installed)
+# --studies: instead, run every study's smoke sweep (scripts/study.sh <study> --smoke) and copy each report's
+# side-by-side samples.png to docs/images/study_<study>_smoke.png (the images of docs/studies.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
+if [[ "${1:-}" == "--studies" ]]; then
+  for study in s1_depth s1_latent s2_latent_width s3_svhn s4_conditional s5_zappos; do
+    GENSWEEP_STUDIES=outputs/readme/studies PYTHON="$python" scripts/study.sh "$study" --smoke >/dev/null
+    dir=$(ls -d outputs/readme/studies/"$study"-smoke/* | tail -n 1)
+    cp "$dir/report/samples.png" "docs/images/study_${study}_smoke.png"
+    echo "docs/images/study_${study}_smoke.png from $dir"
+  done
+  exit 0
+fi
 run=outputs/readme/default
 rm -rf "$run"
 "$python" -m gensweep device=cpu trainer.progress=false hydra.run.dir="$run"

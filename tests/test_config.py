@@ -65,7 +65,7 @@ def test_literature_defaults():
     assert wgan.lr == 2e-4  # 4x the paper's 5e-5 (docs/models.md says why)
     assert wgan.model.warmup_critic_steps == 100 and wgan.model.warmup_g_steps == 0  # the paper's: =25
     gp = make_cfg(["model=wgan_gp"])
-    assert gp.lr == 1e-4 and list(gp.model.betas) == [0.5, 0.9] and gp.model.penalty == 10 and gp.model.n_critic == 5
+    assert gp.lr == 1e-4 and list(gp.model.betas) == [0.5, 0.9] and gp.model.penalty == 10 and gp.model.n_critic == 1
     assert make_cfg(["model=dcgan"]).lr == 2e-4
     assert make_cfg(["model=vae"]).lr == 1e-3 and make_cfg(["model=cae"]).lr == 1e-3
     # The command line wins over a model file's defaults.

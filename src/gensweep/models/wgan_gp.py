@@ -1,7 +1,8 @@
 """WGAN-GP (Gulrajani et al., 2017): the WGAN critic objective plus penalty * (||grad critic(x_hat)|| - 1)^2
-on random real/fake interpolates, 5 critic steps per generator step without the clipped WGAN's warm-up,
-Adam (1e-4, betas 0.5 / 0.9, as the authors' gan_mnist.py), no batch norm in the critic (layer norm in a conv
-critic, none in the MLP one)."""
+on random real/fake interpolates, without the clipped WGAN's warm-up, Adam (1e-4, betas 0.5 / 0.9, as the
+authors' gan_mnist.py), no batch norm in the critic (layer norm in a conv critic, none in the MLP one).
+conf/model/wgan_gp.yaml takes one critic step per generator step rather than the paper's 5 (measured on
+Fashion-MNIST: FID 25.3 after 20 epochs against 36.3; docs/models.md)."""
 from __future__ import annotations
 
 import torch
