@@ -43,7 +43,7 @@ def test_single_run_then_resume_true_continues_it(tmp_path):
 def test_cfg_job_prints_resolved_config(tmp_path):
     proc = run_cli(["model=wgan", "z_dim=64", "--cfg", "job"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "z_dim: 64" in proc.stdout and "clip: 0.01" in proc.stdout and "n_critic: 5" in proc.stdout
+    assert "z_dim: 64" in proc.stdout and "clip: 0.01" in proc.stdout and "n_critic: 1" in proc.stdout
     assert not (tmp_path / "outputs").exists()
 
 

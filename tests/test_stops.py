@@ -108,15 +108,31 @@ def test_stop_signals_are_caught_once_and_handed_on(signum):
         signal.signal(signum, before)
 
 
+# The real command line, held at one start-up point: the FID classifier's training (reached after Hydra made
+# the run folder and the job loaded its data) writes a marker file and waits there until a signal comes.
+HELD_AT_STARTUP = """
+import os, sys, time
+from pathlib import Path
+import gensweep.metrics.classifier as classifier
+def held(*args, **kwargs):
+    Path(os.environ["GENSWEEP_TEST_MARKER"]).write_text("held")
+    time.sleep(3600)
+classifier.train_classifier = held
+from gensweep.cli import main
+main()
+"""
+
+
 def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp_path):
     """SIGINT before the training loop (which would checkpoint instead): no traceback, exit 130."""
-    # The FID classifier, trained at start-up into an empty cache for as many steps as it takes, holds the job
-    # before its training loop; the signal goes once the job's log says the classifier is training.
+    marker = tmp_path / "held"
     args = ["n_epochs=1", "dataset.subset=128", "batch_size=32", "trainer.progress=false",
-            f"dataset.cache_dir={tmp_path / 'cache'}", "metrics.classifier_steps=100000000"]
-    proc = _start(args, tmp_path)
-    _wait_until(lambda: any("training the FID classifier" in log.read_text()
-                            for log in (tmp_path / "outputs" / "runs").glob("*/*/gensweep.log")), proc, "classifier line")
+            f"dataset.cache_dir={tmp_path / 'cache'}"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENSWEEP_TEST_MARKER": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", HELD_AT_STARTUP, *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_until(marker.exists, proc, "start-up marker")
+    assert list((tmp_path / "outputs" / "runs").glob("*/*"))  # the run folder exists while it is held
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
