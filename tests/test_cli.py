@@ -1,4 +1,4 @@
-"""The real command line: single runs land in outputs/runs, sweeps in outputs/multirun, resume=true continues."""
+"""The real command line: single runs land in outputs/runs, sweeps in outputs/multirun (resume: test_resume_choice.py)."""
 from __future__ import annotations
 
 import json
@@ -23,21 +23,6 @@ def test_multirun_makes_one_folder_per_job(tmp_path):
         overrides = (sweep / job / ".hydra" / "overrides.yaml").read_text()
         seen.add(tuple(k for k in ("z_dim=50", "z_dim=100", "n_layers=2", "n_layers=3") if k in overrides))
     assert len(seen) == 4
-
-
-def test_single_run_then_resume_true_continues_it(tmp_path):
-    first = run_cli(["model=cae", "n_epochs=1", *SMOKE], cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
-    second = run_cli(["model=cae", "n_epochs=2", "resume=true", *SMOKE], cwd=tmp_path)
-    assert second.returncode == 0, second.stderr
-    assert list((tmp_path / "outputs" / "runs").glob("*/*")) == [run]
-    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
-    assert "resumed from" in second.stdout
-    # the last line says where the results are, what to open first and the headline numbers
-    last = second.stdout.strip().splitlines()[-1]
-    assert f"results in {run.resolve()}: open samples/epoch_002.png, curves.png, metrics.csv" in last
-    assert (run / "samples" / "epoch_002.png").is_file() and "at epoch 2: FID " in last
 
 
 def test_cfg_job_prints_resolved_config(tmp_path):

@@ -56,7 +56,11 @@ def test_refused_resume_changes_no_byte_and_names_what_it_found(tmp_path):
 
 
 def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_path):
-    gan = run_cli(["model=gan", "n_epochs=1", *QUICK], cwd=tmp_path)
+    """resume=true skips a newer run of another model; resume=<folder> continues a run of non-default settings
+    without repeating them (the command's own keys win, a contradicting one is refused); each resume keeps
+    the earlier .hydra record; the last line names the folder, the files to open and the numbers."""
+    settings = ["model=gan", "z_dim=8", "width=16"]
+    gan = run_cli([*settings, "n_epochs=1", *QUICK], cwd=tmp_path)
     assert gan.returncode == 0, gan.stderr
     (gan_run,) = _runs(tmp_path)
     vae = run_cli(["model=vae", "n_epochs=1", *QUICK], cwd=tmp_path)  # the newest run, of another model
@@ -65,29 +69,24 @@ def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_pat
     vae_before = tree_hash(vae_run)
     record = (gan_run / ".hydra" / "config.yaml").read_text()
 
-    again = run_cli(["model=gan", "n_epochs=2", "resume=true", *QUICK], cwd=tmp_path)
+    again = run_cli([*settings, "n_epochs=2", "resume=true", *QUICK], cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert [r["epoch"] for r in read_csv(gan_run / "metrics.csv")] == ["1", "2"]
+    assert "resumed from" in again.stdout
+    last = again.stdout.strip().splitlines()[-1]
+    assert f"results in {gan_run.resolve()}: open samples/epoch_002.png, curves.png, metrics.csv" in last
+    assert (gan_run / "samples" / "epoch_002.png").is_file() and "at epoch 2: JSD " in last
     assert tree_hash(vae_run) == vae_before
     assert (gan_run / ".hydra.1" / "config.yaml").read_text() == record  # the first record, kept
     assert "n_epochs: 2" in (gan_run / ".hydra" / "config.yaml").read_text()
-    third = run_cli(["model=gan", "n_epochs=3", f"resume={gan_run}", *QUICK], cwd=tmp_path)
+
+    third = run_cli(["n_epochs=3", f"resume={gan_run}", *QUICK], cwd=tmp_path)  # its own settings
     assert third.returncode == 0, third.stderr
+    assert [r["epoch"] for r in read_csv(gan_run / "metrics.csv")] == ["1", "2", "3"]
     assert sorted(p.name for p in gan_run.glob(".hydra*")) == [".hydra", ".hydra.1", ".hydra.2"]
     assert len(_runs(tmp_path)) == 2
-
-
-def test_resume_of_a_folder_takes_that_runs_own_settings(tmp_path):
-    """resume=<folder> continues a run of non-default settings without repeating them; the command's own
-    keys still win (n_epochs here), and a contradicting one is refused."""
-    first = run_cli(["model=gan", "z_dim=8", "width=16", "n_epochs=1", *QUICK], cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    (run,) = _runs(tmp_path)
-    again = run_cli([f"resume={run}", "n_epochs=2", *QUICK], cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
     before = tree_hash(tmp_path)
-    other = run_cli([f"resume={run}", "z_dim=9", "n_epochs=3", *QUICK], cwd=tmp_path)
+    other = run_cli(["z_dim=9", "n_epochs=4", f"resume={gan_run}", *QUICK], cwd=tmp_path)
     assert other.returncode == 2 and "belongs to a different run" in other.stderr
     assert tree_hash(tmp_path) == before
 

@@ -2,7 +2,6 @@
 the sweeps on the joblib launcher, on submitit's local executor with a job preempted and requeued, and on Optuna."""
 from __future__ import annotations
 
-import csv
 import math
 import os
 import signal
