@@ -15,6 +15,7 @@ def test_report_after_a_sweep_with_a_failing_run(tmp_path):
     proc = run_cli(["model=gan", "z_dim=4,8", "batch_size=32,4096", "n_epochs=2", "dataset.subset=64",
                     "trainer.progress=false", "-m"], cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
+    assert "2 run(s) of the sweep failed" in proc.stderr  # the basic launcher: the sweep went on
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     report = sweep / "report"
     with open(report / "runs.csv", newline="") as f:

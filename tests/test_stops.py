@@ -110,9 +110,12 @@ def test_stop_signals_are_caught_once_and_handed_on(signum):
 
 # The real command line, held at one start-up point: the FID classifier's training (reached after Hydra made
 # the run folder and the job loaded its data) writes a marker file and waits there until a signal comes.
+# SIGINT gets Python's own handler, as at a terminal: a process started in the background of a
+# non-interactive shell (a CI script's `cmd &`) inherits SIGINT ignored, and would sleep through it.
 HELD_AT_STARTUP = """
-import os, sys, time
+import os, signal, sys, time
 from pathlib import Path
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import gensweep.metrics.classifier as classifier
 def held(*args, **kwargs):
     Path(os.environ["GENSWEEP_TEST_MARKER"]).write_text("held")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -77,7 +77,7 @@ def choose(cfg: DictConfig) -> Path:
             check_run(run, cfg, values)
             return run
         except CheckpointError as err:
-            reasons.append(f"{run.relative_to(RUNS)} ({_why(err, run)})")
+            reasons.append(f"{run.relative_to(RUNS)} ({_why(err)})")
     ident = identity(cfg, values)
     wanted = f"model={ident['model']} dataset={ident['dataset']} z_dim={ident['z_dim']} n_layers={ident['n_layers']} width={ident['width']}"
     shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
@@ -85,7 +85,8 @@ def choose(cfg: DictConfig) -> Path:
                       "pass resume=<folder>, or start without resume")
 
 
-def _why(err: Exception, run: Path) -> str:
+def _why(err: Exception) -> str:
+    """A refused checkpoint's reason, in a few words, for the list of runs found."""
     text = str(err)
     if "belongs to a different run (" in text:
         return "other settings: " + text.split("belongs to a different run (", 1)[1].split(")", 1)[0]
@@ -98,13 +99,16 @@ def keep_record(run: Path) -> Path | None:
     """Move the run's `.hydra/` record aside as `.hydra.<n>` (the next free n), so the resume's own record
     does not overwrite it; returns where it went."""
     record = run / ".hydra"
-    if not record.is_dir():
-        return None
+    return _set_aside(record, lambda n: f".hydra.{n}") if record.is_dir() else None
+
+
+def _set_aside(path: Path, name: Callable[[int], str]) -> Path:
+    """Rename `path` to name(n) beside it, with the first n (1, 2, ...) not taken."""
     n = 1
-    while (run / f".hydra.{n}").exists():
+    while (path.parent / name(n)).exists():
         n += 1
-    kept = run / f".hydra.{n}"
-    record.rename(kept)
+    kept = path.parent / name(n)
+    path.rename(kept)
     return kept
 
 
@@ -181,10 +185,7 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
             f"resume: {sweep} swept {was}; this command differs in "
             f"{', '.join(sorted({k for k, _ in differ}))}: repeat the sweep's own overrides (only "
             f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume")
-    n = 1
-    while (sweep / f"multirun.{n}.yaml").exists():
-        n += 1
-    (sweep / "multirun.yaml").rename(sweep / f"multirun.{n}.yaml")
+    _set_aside(sweep / "multirun.yaml", lambda n: f"multirun.{n}.yaml")
     for job in sorted(p.parent for p in sweep.glob("*/.hydra")):
         keep_record(job)
     flags = [a for a in argv if a.startswith("-")]  # after every override: Hydra's parser wants them last
