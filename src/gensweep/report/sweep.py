@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,13 +153,17 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     nrows = math.ceil(len(shown) / cols)
     image = mpimg.imread(shown[0][1])
     aspect = image.shape[0] / image.shape[1]
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 3.2 * aspect * nrows + 0.5 * nrows), squeeze=False)
+    # titles wrapped to the panel's width: a long label (many swept keys) would run into its neighbours'
+    titles = [f"{textwrap.fill(label(r, keys), 48)}\n{r.status}" + (f"  FID {_final(r, 'fid')}" if _final(r, "fid") else "")
+              for r, _ in shown]
+    lines = max(t.count("\n") + 1 for t in titles)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, (3.2 * aspect + 0.17 * lines + 0.15) * nrows),
+                             squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (r, image_path) in zip(axes.flat, shown):
+    for ax, (_, image_path), title in zip(axes.flat, shown, titles):
         ax.imshow(mpimg.imread(image_path), cmap="gray")
-        fid = _final(r, "fid")
-        ax.set_title(f"{label(r, keys)}\n{r.status}" + (f"  FID {fid}" if fid else ""), fontsize=8)
+        ax.set_title(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
