@@ -6,7 +6,7 @@ the unit the literature quotes (about 105 on MNIST for pytorch/examples' VAE aft
 Samples decode z from the prior N(0, I) (`model.sampler=prior`, the textbook VAE), or with
 `model.sampler=gmm` from a Gaussian mixture fitted to the encoder's means of the latest training images
 (Ghosh et al. 2020's ex-post density, models/expost.py): the prior's "holes" the decoder never learned to
-fill are then not sampled. On Fashion-MNIST after 20 epochs this took FID from 50 to 35 (docs/models.md).
+fill are then not sampled. On Fashion-MNIST after 20 epochs this took FID from 50 to 33 (docs/models.md).
 """
 from __future__ import annotations
 
