@@ -1,7 +1,9 @@
 """Where run folders go, and which one `resume` continues (Hydra resolvers for hydra.run/sweep.dir).
 
-The resolvers never fail: when nothing fits they give a fresh folder, and the job itself then refuses to
-"resume" it with a one-line message (an exception here would surface as a Hydra traceback).
+A command that trains gets its resume folder from gensweep.resume before Hydra starts (as hydra.run.dir /
+hydra.sweep.dir), so these resolvers only place fresh runs and answer commands that train nothing
+(`--cfg job`, `--help`). They never fail: when nothing fits they give a fresh folder (an exception here would
+surface as a Hydra traceback).
 """
 from __future__ import annotations
 

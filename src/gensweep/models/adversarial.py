@@ -80,7 +80,7 @@ class Adversarial(GenerativeModel):
         need = self.critic_steps(g) - self.d_since_g
         return (f"the generator makes no step in this run: its next step comes after {need} discriminator steps "
                 f"(one per batch) and the run has {n_batches} batches left; raise n_epochs or dataset.subset, lower "
-                "batch_size or model.n_critic" + (" or model.warmup_critic_steps" if hasattr(self, "warmup_critic_steps") else ""))
+                "batch_size or model.n_critic" + (" or model.warmup_critic_steps" if need > self.d_steps else ""))
 
     def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
