@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
@@ -16,6 +17,28 @@ from gensweep.job import train
 
 # Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there).
 os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")
+
+# Tests marked `cuda` run on the GPU and are skipped where PyTorch sees none; GENSWEEP_TEST_GPU=cpu runs them on
+# the CPU instead (scripts/gpu_check.sh --dry-run does, so that their code is exercised without a GPU).
+GPU = "cpu" if os.environ.get("GENSWEEP_TEST_GPU") == "cpu" else "cuda"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if GPU == "cpu" or torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU: none is visible to PyTorch (GENSWEEP_TEST_GPU=cpu runs it on the CPU)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
+def on_device(device: str) -> str:
+    """The device a device-parametrised test trains on: `cuda` becomes the CPU under GENSWEEP_TEST_GPU=cpu."""
+    return GPU if device == "cuda" else device
+
+
+# Every device a device-parametrised test runs on; the cuda one is skipped without a GPU.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 
 # Fast settings for smoke runs: a 128-image subset of the bundled digits, progress bars off.
 SMOKE = ["dataset.subset=128", "batch_size=32", "trainer.progress=false"]

@@ -22,6 +22,7 @@ CASES = [
     (["seed=-1"], "seed=-1 is invalid"),
     (["device=cuda"], "device=cuda is unavailable: this machine has no CUDA GPU"),
     (["device=tpu"], "device='tpu' is invalid: use auto, cpu, cuda or cuda:N"),
+    (["model=vae,gan", "jobs_per_gpu=two", "-m"], "jobs_per_gpu='two' is invalid: must be a positive integer"),
     (["batch_size=5000"], "batch_size=5000 is larger than the training set (1438 images)"),
     (["dataset=mnist", "dataset.root={file}"], "is a file, not a folder"),
     (["dataset=mnist", "dataset.root={empty}", "dataset.download=false"], "MNIST files not found under {empty}"),

@@ -28,6 +28,8 @@ BAD = [
     ("model=cae model.gmm_components=0", "model.gmm_components=0", "positive integer"),
     ("model=gan model.lr_width_ref=0", "model.lr_width_ref=0", "positive integer"),
     ("model=vae model.sampler=flow", "model.sampler='flow'", "use prior (z ~ N(0, I)) or gmm"),
+    ("jobs_per_gpu=0", "jobs_per_gpu=0", "positive integer"),
+    ("trainer.data_on_device_max_fraction=1.5", "trainer.data_on_device_max_fraction=1.5", "in [0, 1]"),
 ]
 
 

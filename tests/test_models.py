@@ -8,9 +8,9 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import SMOKE, make_cfg, read_csv, train_run
+from conftest import DEVICES, SMOKE, make_cfg, on_device, read_csv, train_run
 from gensweep.job import build_model
-from gensweep.config import validate
+from gensweep.config import resolve_device, validate
 
 MODELS = ["vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan"]
 ESTIMATE = {"gan": "jsd", "dcgan": "jsd", "cdcgan": "jsd", "wgan": "emd", "wgan_gp": "emd"}
@@ -20,9 +20,10 @@ def grid_side(n_images: int, size: int = 16, padding: int = 2) -> int:
     return n_images * (size + padding) + padding
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("model", MODELS)
-def test_model_trains_two_epochs_with_artifacts(tmp_path, model):
-    summary = train_run(tmp_path, [f"model={model}", "n_epochs=2", *SMOKE])
+def test_model_trains_two_epochs_with_artifacts(tmp_path, model, device):
+    summary = train_run(tmp_path, [f"model={model}", "n_epochs=2", f"device={on_device(device)}", *SMOKE])
     assert summary["status"] == "completed"
     assert summary["epochs_completed"] == 2
 
@@ -56,7 +57,7 @@ def test_model_trains_two_epochs_with_artifacts(tmp_path, model):
     assert curves.size[0] > 400 and curves.size[1] > 200
 
     saved = json.loads((tmp_path / "summary.json").read_text())
-    assert saved["status"] == "completed" and saved["model"] == model and saved["device"] == "cpu"
+    assert saved["status"] == "completed" and saved["model"] == model and saved["device"] == str(resolve_device(on_device(device)))
     assert saved["final"]["epoch"] == 2
 
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)

@@ -255,3 +255,35 @@ def test_checkpoint_of_an_older_recipe_is_refused_and_kept(tmp_path):
     assert "networks of another layout" in message and "start a fresh run" in message and "\n" not in message
     assert ckpt.read_bytes() == before
     assert [r["epoch"] for r in read_csv(tmp_path / "metrics.csv")] == ["1"]
+
+
+OUT_OF_MEMORY_IN_EPOCH_2 = """
+import torch
+from gensweep.models.vae import VAE
+step, calls = VAE.train_step, []
+def step_then_fail(self, *args):
+    calls.append(1)
+    if len(calls) > 4:  # 128 images at batch 32: the first step of epoch 2
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (and a page of statistics)")
+    return step(self, *args)
+VAE.train_step = step_then_fail
+from gensweep.cli import main
+main()
+"""
+
+
+def test_out_of_gpu_memory_is_one_line_and_keeps_the_checkpoint(tmp_path):
+    """The GPU's out-of-memory error (faked here, in the second epoch) is one line naming the fixes; the
+    first epoch's checkpoint stays, and resume continues from it."""
+    args = ["n_epochs=3", *FAST]
+    proc = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY_IN_EPOCH_2, *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("gensweep: error: out of GPU memory on cpu; ")
+    assert "the last checkpoint (after epoch 1) is kept" in proc.stderr and "jobs_per_gpu" in proc.stderr
+    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "failed" and "out of GPU memory" in summary["error"]
+    resumed = run_cli([*args, "resume=true"], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2", "3"]

@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
+from gensweep.placement import jobs_per_gpu_error
 from gensweep.report.callback import not_completed
 
 
@@ -102,8 +103,18 @@ def _unknown_option(argv: list[str]) -> str | None:
     return None
 
 
+def _bad_jobs_per_gpu(argv: list[str]) -> str | None:
+    """jobs_per_gpu sets the launcher's job count, which Hydra resolves before any job could refuse it."""
+    for arg in argv:
+        key, _, value = arg.partition("=")
+        if key == "jobs_per_gpu":
+            return jobs_per_gpu_error(int(value) if value.strip().isdigit() else value)
+    return None
+
+
 def main() -> None:
-    problem = _unwritable_output(sys.argv[1:]) or _missing_plugin(sys.argv[1:]) or _unknown_option(sys.argv[1:])
+    argv = sys.argv[1:]
+    problem = _unwritable_output(argv) or _missing_plugin(argv) or _unknown_option(argv) or _bad_jobs_per_gpu(argv)
     if problem:
         print(f"gensweep: error: {problem}", file=sys.stderr)
         sys.exit(2)

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from gensweep.models.base import PRECISIONS
 from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
+from gensweep.placement import jobs_per_gpu_error
 
 
 class ConfigError(ValueError):
@@ -88,8 +89,11 @@ def resolve_device(spec: Any) -> torch.device:
     if not torch.cuda.is_available():
         raise ConfigError(f"device={text} is unavailable: this machine has no CUDA GPU visible to PyTorch; use device=cpu or device=auto")
     index = int(match.group(1) or 0)
-    if index >= torch.cuda.device_count():
-        raise ConfigError(f"device={text} is unavailable: only {torch.cuda.device_count()} CUDA device(s); use cuda:0 ... cuda:{torch.cuda.device_count() - 1}")
+    count = torch.cuda.device_count()
+    if index >= count:
+        choices = "cuda:0" if count == 1 else f"cuda:0 ... cuda:{count - 1}"
+        raise ConfigError(f"device={text} is unavailable: this machine has {count} CUDA GPU{'s' * (count > 1)}; "
+                          f"use {choices} or device=auto")
     return torch.device("cuda", index)
 
 
@@ -163,6 +167,13 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     for key in ("compile", "channels_last", "cudnn_benchmark"):
         if not isinstance(cfg.trainer.get(key, False), bool):
             raise ConfigError(f"trainer.{key}={cfg.trainer.get(key)!r} is invalid: use true or false")
+    fraction = cfg.trainer.data_on_device_max_fraction
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+        raise ConfigError(f"trainer.data_on_device_max_fraction={fraction!r} is invalid: a share of the GPU's free "
+                          "memory in [0, 1] (0 keeps the dataset in host memory; e.g. 0.25)")
+    problem = jobs_per_gpu_error(cfg.get("jobs_per_gpu", 1))
+    if problem:
+        raise ConfigError(problem)
     device = resolve_device(cfg.device)
     if cfg.logger not in ("csv", "tensorboard"):
         raise ConfigError(f"logger={cfg.logger!r} is invalid: use csv (metrics.csv only) or tensorboard (metrics.csv as well)")

@@ -23,14 +23,15 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from gensweep import STARTED
-from gensweep.config import ConfigError, validate
+from gensweep.config import ConfigError, resolve_device, validate
 from gensweep.data.errors import DatasetError
 from gensweep.models.base import GenerativeModel
 from gensweep.paths import CHECKPOINT, RUNS, discard_if_unused, resume_mode
+from gensweep.placement import job_device
 from gensweep.resume import identity as run_identity
 from gensweep.train.checkpoint import CheckpointError
 from gensweep.train.files import write_json
-from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped
+from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
 if TYPE_CHECKING:
     from gensweep.train.loop import Trainer
@@ -166,8 +167,8 @@ def run_job(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
-    if multirun and str(cfg.device) == "auto" and torch.cuda.device_count() > 1:
-        cfg.device = f"cuda:{hydra_cfg.job.num % torch.cuda.device_count()}"  # parallel jobs: one GPU each
+    if multirun:  # device=auto or cuda: job i on GPU i mod count (gensweep.placement)
+        cfg.device = job_device(cfg.device, hydra_cfg.job.num, torch.cuda.device_count())
     try:
         summary = train(cfg, run_dir, multirun)
     except RunInterrupted as stop:  # preemption or Ctrl-C: the whole sweep stops, to be resumed
@@ -176,6 +177,20 @@ def run_job(cfg: DictConfig) -> float | None:
             stop.forward(stop.signum, None)
         print(f"gensweep: {stop}", file=sys.stderr)
         sys.exit(stop.exit_code)
+    except torch.cuda.OutOfMemoryError:  # not the message: a page of allocator statistics
+        metrics = run_dir / "metrics.csv"  # a row per finished epoch, each followed by its checkpoint
+        rows = len(metrics.read_text().splitlines()) - 1 if metrics.is_file() else 0
+        kept = max(rows, 0) if (run_dir / CHECKPOINT).is_file() else None
+        err = RunOutOfMemory(str(resolve_device(cfg.device)), kept)
+        if kept is None and not multirun:
+            discard_if_unused(run_dir)
+        else:
+            _record_failure(run_dir, "failed", str(err))
+        if not multirun:
+            print(f"gensweep: error: {err}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        log.error("job %s failed: %s", hydra_cfg.job.num, err)
+        return None
     except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
         if not multirun:
             discard_if_unused(run_dir)

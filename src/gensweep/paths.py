@@ -13,6 +13,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from gensweep.placement import launcher_jobs
+
 RUNS = "outputs/runs"
 SWEEPS = "outputs/multirun"
 CHECKPOINT = "checkpoint.pt"
@@ -61,6 +63,7 @@ def sweep_dir(resume: Any, stamp: str) -> str:
 def register_resolvers() -> None:
     OmegaConf.register_new_resolver("gensweep_run_dir", run_dir, replace=True)
     OmegaConf.register_new_resolver("gensweep_sweep_dir", sweep_dir, replace=True)
+    OmegaConf.register_new_resolver("gensweep_launcher_jobs", launcher_jobs, replace=True)
 
 
 def plugin_installed(module: str) -> bool:

@@ -46,6 +46,20 @@ class RunDiverged(RunStopped):
         )
 
 
+class RunOutOfMemory(RunStopped):
+    """The GPU ran out of memory mid-run (a model or batch too large, or too many runs sharing the GPU)."""
+
+    exit_code = 4
+
+    def __init__(self, device: str, kept_epoch: int | None) -> None:
+        self.step = 0
+        kept = "" if kept_epoch is None else f"; the last checkpoint (after epoch {kept_epoch}) is kept"
+        super().__init__(
+            f"out of GPU memory on {device}{kept}. Lower batch_size or width, run fewer jobs on the GPU at once "
+            "(jobs_per_gpu), or keep the dataset in host memory (trainer.data_on_device_max_fraction=0)"
+        )
+
+
 class StopSignals:
     """While active, SIGTERM, SIGINT and SIGUSR2 only set `received`; the loop stops at the next step boundary.
 
