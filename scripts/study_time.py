@@ -15,6 +15,7 @@ hydra/launcher=joblib (on several GPUs) or slurm.
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import sys
 import time
@@ -71,7 +72,9 @@ def main() -> None:
     parser.add_argument("study", help="an experiment name (s1_depth, ...) or all")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per job")
+    parser.add_argument("--csv", type=Path, default=None, help="also write the table's rows to this CSV file")
     args = parser.parse_args()
+    rows = []
     studies = sorted(p.stem for p in EXPERIMENTS.glob("*.yaml")) if args.study == "all" else [args.study]
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
     print(f"{name}, torch {torch.__version__}\n\n| study | runs | expected wall, one run at a time | longest run |\n|---|---|---|---|")
@@ -84,6 +87,13 @@ def main() -> None:
             longest = max(longest, run)
             print(f"  {study} {' '.join(overrides)}: {per_step * 1000:.0f} ms/step, {run / 3600:.2f} h", file=sys.stderr)
         print(f"| {study} | {len(jobs(study))} | {total / 3600:.1f} h | {longest / 3600:.1f} h |", flush=True)
+        rows.append({"device": name, "study": study, "runs": len(jobs(study)), "hours_one_at_a_time": round(total / 3600, 2),
+                     "longest_run_hours": round(longest / 3600, 2)})
+        if args.csv:  # after every study: a time limit leaves the rows finished so far
+            with open(args.csv, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
 
 
 if __name__ == "__main__":

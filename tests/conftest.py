@@ -15,6 +15,12 @@ from omegaconf import DictConfig
 
 from gensweep.job import train
 
+# Under pytest-xdist (-n 2), each worker and the processes it starts train on one thread: two workers of two
+# threads each on two cores would oversubscribe them.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+
 # Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there).
 os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")
 

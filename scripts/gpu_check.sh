@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The whole GPU picture in one call (at most 8 minutes on one H100/H200-class GPU), into one folder:
+#   1. env        GPU, driver, torch and CUDA versions                              env.txt
+#   2. tests      the `cuda` tests (pytest -m cuda)                                 tests.log, tests.xml
+#   3. bench      scripts/bench.py --device cuda, every model, MNIST and CIFAR
+#                 shapes, one real-length epoch per row (a/b and a/c)               bench.csv
+#   4. variants   the DCGAN with --variants 32,bf16,channels_last,compile           variants.csv
+#   5. studies    scripts/study_time.py all --device cuda                           study_time.csv
+#   6. sweep      4 runs (vae, gan, wgan, dcgan) one after another, then as one
+#                 joblib sweep sharing the GPU (jobs_per_gpu=4)                     sweep.csv
+#   7. summary    results.md from all of the above, printed at the end
+# Each step's output goes to <step>.log. Every step has its own time limit; a step that fails or runs out of
+# time is marked so in results.md and the next one still runs (a CSV keeps the rows finished before the limit).
+#
+#   bash scripts/gpu_check.sh                 # on the GPU machine, from a clone of the repository
+#   bash scripts/gpu_check.sh --dry-run       # the same steps on the CPU at tiny sizes (a test runs this)
+#   bash scripts/gpu_check.sh --out DIR       # results folder (default outputs/gpu_check/<date>_<time>)
+#
+# Python: $PYTHON if set, else .venv/bin/python; when gensweep or its test extras are missing there, the
+# script makes .venv (with --system-site-packages, so that a CUDA build of torch already on the machine is
+# used) and runs pip install -e '.[test]' into it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+DRY=0
+OUT=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --dry-run) DRY=1 ;;
+        --out) OUT="${2:?--out needs a folder}"; shift ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        *) echo "gpu_check: unknown option $1 (use --dry-run, --out DIR or --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+OUT="${OUT:-outputs/gpu_check/$(date +%Y-%m-%d_%H-%M-%S)}"
+mkdir -p "$OUT" || { echo "gpu_check: cannot create $OUT" >&2; exit 2; }
+OUT="$(cd "$OUT" && pwd)"
+
+PY="${PYTHON:-.venv/bin/python}"
+NEEDS="import gensweep, pytest, hydra_plugins.hydra_joblib_launcher"
+if ! "$PY" -c "$NEEDS" 2>/dev/null; then
+    if [ -n "${PYTHON:-}" ]; then
+        echo "gpu_check: $PY lacks gensweep or its test extras: $PY -m pip install -e '.[test]'" >&2
+        exit 2
+    fi
+    echo "gpu_check: installing gensweep into .venv (pip install -e '.[test]')"
+    [ -x .venv/bin/python ] || python3 -m venv --system-site-packages .venv
+    if ! .venv/bin/python -m pip install -q -e '.[test]' || ! "$PY" -c "$NEEDS"; then
+        echo "gpu_check: the install failed (no network, or no Python 3.10+?): see the pip output above" >&2
+        exit 2
+    fi
+fi
+
+if [ "$DRY" = 1 ]; then
+    DEVICE=cpu
+    TESTS=(-m cuda)                     # skipped without a GPU: checks that they are collected and selected
+    TINY=(--shapes mnist --epochs 1 --steps-per-epoch 2 --measure-steps 2 --workers 0 metrics.classifier_steps=20)
+    BENCH=(--models vae,dcgan "${TINY[@]}")
+    VARIANTS=(--models dcgan --variants 32,channels_last "${TINY[@]}")   # bf16 and compile: slow on a CPU
+    STUDIES=(s5_zappos --steps 1)
+    SWEEP=(dataset.subset=128 batch_size=32 n_epochs=1)
+    LIMITS=(60 120 120 60 120)
+else
+    DEVICE=cuda
+    TESTS=(-m cuda)
+    BENCH=(--epochs 1 --measure-steps 200)
+    VARIANTS=(--models dcgan --shapes cifar --variants 32,bf16,channels_last,compile --epochs 1 --measure-steps 200)
+    STUDIES=(all --steps 5)
+    SWEEP=(dataset=mnist "dataset.root=$OUT/data" dataset.download=false n_epochs=2)
+    LIMITS=(130 140 90 40 60)
+fi
+
+STEPS="$OUT/steps.tsv"
+printf 'step\tstatus\tseconds\n' > "$STEPS"
+# run NAME LIMIT_SECONDS COMMAND...: the command's output goes to NAME.log; its status and time to steps.tsv
+run() {
+    local name="$1" limit="$2"
+    shift 2
+    echo "gpu_check: $name (at most ${limit}s)"
+    local start=$SECONDS status rc=0
+    timeout --signal=TERM --kill-after=10 "$limit" "$@" > "$OUT/$name.log" 2>&1 || rc=$?
+    case $rc in
+        0) status=ok ;;
+        124|137) status="timed out after ${limit}s" ;;
+        *) status="failed (exit $rc)" ;;
+    esac
+    printf '%s\t%s\t%s\n' "$name" "$status" $((SECONDS - start)) >> "$STEPS"
+    [ "$status" = ok ] || { echo "gpu_check: $name $status; last lines of $OUT/$name.log:"; tail -5 "$OUT/$name.log"; }
+}
+
+run env 30 "$PY" scripts/gpu_report.py env --device "$DEVICE" --out "$OUT"
+run tests "${LIMITS[0]}" "$PY" -m pytest -q -rs "${TESTS[@]}" --junitxml="$OUT/tests.xml" -p no:cacheprovider
+run bench "${LIMITS[1]}" "$PY" scripts/bench.py --device "$DEVICE" "${BENCH[@]}" --out "$OUT/bench.csv"
+run variants "${LIMITS[2]}" "$PY" scripts/bench.py --device "$DEVICE" "${VARIANTS[@]}" --out "$OUT/variants.csv"
+run studies "${LIMITS[3]}" "$PY" scripts/study_time.py "${STUDIES[@]}" --device "$DEVICE" --csv "$OUT/study_time.csv"
+run sweep "${LIMITS[4]}" "$PY" scripts/gpu_report.py sweep --device "$DEVICE" --out "$OUT" -- "${SWEEP[@]}"
+"$PY" scripts/gpu_report.py summary --device "$DEVICE" --out "$OUT"
+echo "gpu_check: everything is in $OUT (results.md first)"
