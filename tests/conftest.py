@@ -24,6 +24,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 # Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there).
 os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")
 
+# Tests train on the CPU unless they name a device: on a GPU machine too, where runs on the GPU would not
+# be bit-for-bit repeatable. Subprocesses inherit it.
+os.environ["GENSWEEP_DEVICE"] = "cpu"
+
 # Tests marked `cuda` run on the GPU and are skipped where PyTorch sees none; GENSWEEP_TEST_GPU=cpu runs them on
 # the CPU instead (scripts/gpu_check.sh --dry-run does, so that their code is exercised without a GPU).
 GPU = "cpu" if os.environ.get("GENSWEEP_TEST_GPU") == "cpu" else "cuda"

@@ -29,7 +29,8 @@ def _launcher_jobs(monkeypatch, gpus: int, overrides: list[str]) -> int:
     monkeypatch.setattr(placement, "gpu_count", lambda: gpus)
     register_resolvers()
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["hydra/launcher=joblib", *overrides], return_hydra_config=True)
+        cfg = compose(config_name="config", overrides=["hydra/launcher=joblib", "device=auto", *overrides],
+                      return_hydra_config=True)
     return OmegaConf.to_container(cfg.hydra.launcher, resolve=True)["n_jobs"]
 
 
