@@ -68,7 +68,7 @@ else
     VARIANTS=(--models dcgan --shapes cifar --variants 32,bf16,channels_last,compile --epochs 1 --measure-steps 200)
     STUDIES=(all --steps 5)
     SWEEP=(dataset=mnist "dataset.root=$OUT/data" dataset.download=false n_epochs=2)
-    LIMITS=(130 140 90 40 60)
+    LIMITS=(130 130 90 50 60)   # with env's 15 s: 475 s, inside the 8 minutes
 fi
 
 STEPS="$OUT/steps.tsv"
@@ -89,7 +89,7 @@ run() {
     [ "$status" = ok ] || { echo "gpu_check: $name $status; last lines of $OUT/$name.log:"; tail -5 "$OUT/$name.log"; }
 }
 
-run env 30 "$PY" scripts/gpu_report.py env --device "$DEVICE" --out "$OUT"
+run env 15 "$PY" scripts/gpu_report.py env --device "$DEVICE" --out "$OUT"
 run tests "${LIMITS[0]}" "$PY" -m pytest -q -rs "${TESTS[@]}" --junitxml="$OUT/tests.xml" -p no:cacheprovider
 run bench "${LIMITS[1]}" "$PY" scripts/bench.py --device "$DEVICE" "${BENCH[@]}" --out "$OUT/bench.csv"
 run variants "${LIMITS[2]}" "$PY" scripts/bench.py --device "$DEVICE" "${VARIANTS[@]}" --out "$OUT/variants.csv"

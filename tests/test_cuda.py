@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -19,7 +22,7 @@ from gensweep.config import validate
 from gensweep.job import build_model
 from gensweep.train.loop import Trainer
 from gensweep.train.stops import RunDiverged
-from test_stops import FAST, _start, _wait_for_rows
+from test_stops import FAST, _wait_until
 
 pytestmark = pytest.mark.cuda
 
@@ -94,18 +97,46 @@ def test_a_checkpoint_resumes_on_the_other_device(tmp_path, first, then):
     assert all(math.isfinite(float(r[k])) for r in rows for k in ("train_loss", "val_loss"))
 
 
+HELD_AT_STEP = """
+import os, time
+from pathlib import Path
+from gensweep.models.vae import VAE
+step, calls = VAE.train_step, []
+marker = Path(os.environ["GENSWEEP_TEST_MARKER"])
+def held_step(self, *args):
+    calls.append(1)
+    if len(calls) == 10:  # in epoch 3 of 4 steps each: wait there until the test has sent its signal
+        marker.write_text("held")
+        while not marker.with_suffix(".go").exists():
+            time.sleep(0.01)
+    return step(self, *args)
+VAE.train_step = held_step
+from gensweep.cli import main
+main()
+"""
+
+
 def test_sigterm_checkpoints_a_gpu_run_and_it_resumes(tmp_path):
+    """The run is held inside a step (a GPU run of this size would otherwise end before a signal could reach
+    it), signalled there, then let go: it checkpoints mid-epoch and exits; resumed, it matches a run that was
+    never stopped."""
     args = ["n_epochs=6", f"device={GPU}", *FAST]
     (tmp_path / "ref").mkdir()
     reference = run_cli(args, cwd=tmp_path / "ref")
     assert reference.returncode == 0, reference.stderr
     (ref_run,) = list((tmp_path / "ref" / "outputs" / "runs").glob("*/*"))
-    proc = _start(args, tmp_path)
-    run = _wait_for_rows(tmp_path / "outputs" / "runs", 2, proc)
+    marker = tmp_path / "held"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENSWEEP_TEST_MARKER": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-c", HELD_AT_STEP, *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_until(marker.exists, proc, "the held step")
     proc.send_signal(signal.SIGTERM)
+    marker.with_suffix(".go").write_text("go")
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143 and "Traceback" not in err, err
+    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
     assert json.loads((run / "summary.json").read_text())["status"] == "interrupted"
+    assert torch.load(run / "checkpoint.pt", weights_only=False)["partial"]["batches_done"] == 2  # mid-epoch 3
     resumed = run_cli([*args, "resume=true"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     got, want = read_csv(run / "metrics.csv"), read_csv(ref_run / "metrics.csv")
