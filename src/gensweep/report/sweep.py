@@ -19,6 +19,8 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import yaml  # noqa: E402
 
+from gensweep.report.effects import factors, mean_std, plot_effects, summary_rows  # noqa: E402
+from gensweep.report.html import write_html  # noqa: E402
 from gensweep.train.metrics_log import read_rows  # noqa: E402
 
 # Final values copied from each run's summary into runs.csv, when the run has them.
@@ -32,10 +34,23 @@ class Run:
     overrides: dict[str, str]
     summary: dict = field(default_factory=dict)
     rows: list[dict[str, str]] = field(default_factory=list)
+    sweep: str = ""  # the sweep's name, when a report covers several
 
     @property
     def status(self) -> str:
         return str(self.summary.get("status", "not started"))
+
+    @property
+    def name(self) -> str:
+        return f"{self.sweep}/{self.folder.name}" if self.sweep else self.folder.name
+
+    @property
+    def model(self) -> str:
+        return str(self.summary.get("model") or self.overrides.get("model", ""))
+
+    @property
+    def dataset(self) -> str:
+        return str(self.summary.get("dataset") or self.overrides.get("dataset", ""))
 
     @property
     def last_samples(self) -> Path | None:
@@ -47,16 +62,22 @@ def _read_yaml(path: Path):
     return yaml.safe_load(path.read_text()) if path.is_file() else None
 
 
-def collect(sweep: Path) -> list[Run]:
-    """Every job folder of the sweep (a folder with Hydra's .hydra/ record), in job order."""
+def collect(sweep: Path, name: str = "") -> list[Run]:
+    """Every job folder of the sweep (a folder with Hydra's .hydra/ record), in job order; `name` marks them
+    as this sweep's in a report over several (and becomes their `sweep` key).
+
+    A sweep still running is read as it stands: jobs in progress have `status: running` and the epochs so far
+    (every file read here is written whole, or appended row by row, by the trainer)."""
     runs = []
     folders = [p for p in sweep.iterdir() if (p / ".hydra" / "overrides.yaml").is_file()]
     for folder in sorted(folders, key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)):
         overrides = dict(o.split("=", 1) for o in (_read_yaml(folder / ".hydra" / "overrides.yaml") or []) if "=" in o)
+        if name:
+            overrides["sweep"] = name
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         rows = read_rows(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else []
-        runs.append(Run(folder, overrides, summary, rows))
+        runs.append(Run(folder, overrides, summary, [r for r in rows if r.get("epoch")], name))
     return runs
 
 
@@ -85,42 +106,66 @@ def _number(text: str | None) -> float:
         return math.nan
 
 
+def write_csv(rows: list[dict[str, str]], path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["job"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def write_runs_csv(runs: list[Run], keys: list[str], path: Path) -> list[dict[str, str]]:
     present = [c for c in FINAL_COLUMNS if any(_final(r, c) for r in runs)]
     table = []
     for r in runs:
-        row = {"job": r.folder.name, **{k: r.overrides.get(k, "") for k in keys}, "status": r.status,
-               "model": str(r.summary.get("model", r.overrides.get("model", ""))),
+        row = {"job": r.name, **{k: r.overrides.get(k, "") for k in keys}, "status": r.status,
+               "model": r.model,
                "epochs": str(r.summary.get("epochs_completed", "")),
                **{c: _final(r, c) for c in present},
                "train_seconds": str(r.summary.get("train_seconds", "")),
                "error": str(r.summary.get("error", "")).splitlines()[0] if r.summary.get("error") else ""}
         table.append(row)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(table[0]) if table else ["job"])
-        writer.writeheader()
-        writer.writerows(table)
+    write_csv(table, path)
     return table
 
 
+def _curve(members: list[Run], column: str) -> tuple[list[float], list[float], list[float]]:
+    """Epochs, mean and std of `column` over the runs that reached each epoch."""
+    by_epoch: dict[float, list[float]] = {}
+    for r in members:
+        for row in r.rows:
+            by_epoch.setdefault(_number(row.get("epoch")), []).append(_number(row.get(column)))
+    epochs = sorted(e for e in by_epoch if math.isfinite(e))
+    stats = [mean_std(by_epoch[e]) for e in epochs]
+    return epochs, [s[0] for s in stats], [s[1] for s in stats]
+
+
 def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
-    """One figure per model and curve panel, every run of that model overlaid, labelled by the swept keys."""
+    """One figure per model and curve panel, every setting of that model overlaid, labelled by the swept keys
+    that vary among that model's runs; a setting run with several seeds is drawn as its mean ± 1 std band."""
     written = []
     by_model: dict[str, list[Run]] = {}
     for r in runs:
         if r.rows and r.summary.get("curves"):  # the panels each run's trainer recorded in summary.json
-            by_model.setdefault(str(r.summary["model"]), []).append(r)
+            by_model.setdefault(r.model, []).append(r)
     for name, group in by_model.items():
-        varying = [k for k in keys if len({r.overrides.get(k) for r in group}) > 1]  # within this model's runs
+        varying = [k for k in factors(keys) if len({r.overrides.get(k) for r in group}) > 1]  # within this model
+        settings: dict[tuple, list[Run]] = {}
+        for r in group:
+            settings.setdefault(tuple(r.overrides.get(k, "-") for k in varying), []).append(r)
         for ylabel, columns in group[0].summary["curves"]:
             fig, ax = plt.subplots(figsize=(7, 4.2))
-            for i, r in enumerate(group):
+            for i, (setting, members) in enumerate(settings.items()):
                 color = f"C{i % 10}"
+                text = " ".join(f"{k}={v}" for k, v in zip(varying, setting))
+                seeds = f" ({len(members)} seeds)" if len(members) > 1 else ""
                 for j, col in enumerate(columns):
-                    epochs = [_number(row.get("epoch")) for row in r.rows]
+                    epochs, mean, std = _curve(members, col)
                     # markers: a run of one epoch is one point, invisible as a line alone
-                    ax.plot(epochs, [_number(row.get(col)) for row in r.rows], color=color, marker="o", markersize=3,
-                            linestyle=("-", "--", ":")[j % 3], label=f"{label(r, varying)} {col}".strip())
+                    ax.plot(epochs, mean, color=color, marker="o", markersize=3, linestyle=("-", "--", ":")[j % 3],
+                            label=f"{text} {col}{seeds}".strip())
+                    if len(members) > 1:
+                        ax.fill_between(epochs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
+                                        color=color, alpha=0.15, linewidth=0)
             ax.set_xlabel("epoch")
             ax.set_ylabel(ylabel)
             ax.set_title(f"{name}: {ylabel}" + (f" for {', '.join(varying)}" if varying else ""))
@@ -170,33 +215,56 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     return True
 
 
+def _markdown_table(rows: list[dict[str, str]]) -> list[str]:
+    if not rows:
+        return []
+    header = list(rows[0])
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            + ["| " + " | ".join(str(row.get(h, "")).replace("|", "/") for h in header) + " |" for row in rows] + [""])
+
+
 def write_report(sweep: Path, runs: list[Run] | None = None) -> Path:
     """Write <sweep>/report/ (from `runs` when already collected) and return its README path."""
     sweep = Path(sweep)
     runs = collect(sweep) if runs is None else runs
-    out = sweep / "report"
-    out.mkdir(exist_ok=True)
+    return write_comparison(runs, sweep / "report", str(sweep), _read_yaml(sweep / "optimization_results.yaml"))
+
+
+def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None = None) -> Path:
+    """The report over `runs` (one sweep's, or several sweeps' together) into `out`: runs.csv, summary.csv,
+    effect and curve plots, side-by-side images, README.md and index.html. Returns the README's path."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("effect_*.png"):  # a live report rewritten as the sweep goes: only today's keys
+        old.unlink()
     keys = swept_keys(runs)
     table = write_runs_csv(runs, keys, out / "runs.csv")
+    settings = summary_rows(runs, keys)
+    write_csv(settings, out / "summary.csv")
+    effects = plot_effects(runs, keys, out)
     plots = plot_comparisons(runs, keys, out)
     panels = [(name, words) for name, words, pick in PANELS if plot_panel(runs, keys, out / name, pick)]
-    failed = [r for r in runs if r.status != "completed"]
-    lines = [f"# Sweep report: {sweep}", "",
-             f"{len(runs)} runs, {len(runs) - len(failed)} completed, {len(failed)} not completed. Swept: "
-             f"{', '.join(keys) or 'nothing'}.", ""]
-    best = _read_yaml(sweep / "optimization_results.yaml")  # written by hydra/sweeper=optuna
-    if best:
-        params = " ".join(f"{k}={v}" for k, v in (best.get("best_params") or {}).items())
-        lines += [f"Optuna's best trial of {len(runs)}: {params} with objective {best.get('best_value'):.4g} "
+    counts = {s: sum(r.status == s for r in runs) for s in ("completed", "running")}
+    other = len(runs) - sum(counts.values())
+    repeats = [k for k in keys if k not in factors(keys)]
+    lines = [f"# Sweep report: {title}", "",
+             f"{len(runs)} runs, {counts['completed']} completed, "
+             + (f"{counts['running']} running, " if counts["running"] else "") + f"{other} not completed. "
+             f"Swept: {', '.join(factors(keys)) or 'nothing'}"
+             + (f"; repeated over {', '.join(repeats)} (summary.csv: mean, std and count per setting)" if repeats else "")
+             + ". Open index.html in a browser for the whole report.", ""]
+    if optuna:  # written by hydra/sweeper=optuna
+        params = " ".join(f"{k}={v}" for k, v in (optuna.get("best_params") or {}).items())
+        lines += [f"Optuna's best trial of {len(runs)}: {params} with objective {optuna.get('best_value'):.4g} "
                   "(the objective is each run's final FID unless `objective` says otherwise).", ""]
-    if table:
-        header = list(table[0])
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(row[h].replace("|", "/") for h in header) + " |" for row in table]
-        lines.append("")
+    lines += _markdown_table(table)
+    if repeats:
+        lines += ["Per setting (mean, std and count over the seeds):", ""] + _markdown_table(settings)
+    for effect in effects:
+        lines += [f"![{effect.path.stem}]({effect.path.name})", ""] + [f"- {f}" for f in effect.findings] + [""]
     for p in plots:
         lines += [f"![{p.stem}]({p.name})", ""]
     for name, words in panels:
         lines += [f"{words}:", "", f"![{Path(name).stem}]({name})", ""]
     (out / "README.md").write_text("\n".join(lines))
+    write_html(out, title, runs, keys, table, settings, effects, plots)
     return out / "README.md"
