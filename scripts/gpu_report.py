@@ -86,6 +86,13 @@ def sweep(device: str, out: Path, overrides: list[str]) -> None:
         sys.exit(1)
 
 
+BENCH_COLUMNS = (
+    "(a) gensweep's trainer (`steps_a` steps, with validation, grids, checkpoints and FID), (b) the bare "
+    "`train_step` on batches already made, (c) a torchvision Dataset + DataLoader loop feeding the same step; "
+    "`a_over_b` near 1 means the trainer adds nothing to the step, `a_over_c` above 1 that it beats the usual "
+    "loop; `peak_mb_*`: peak GPU memory allocated (CPU: the process's resident set) during each measurement.")
+
+
 def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
     if not path.is_file():
         return []
@@ -110,6 +117,8 @@ def _tests(out: Path) -> str:
     n = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
     passed = n["tests"] - n["failures"] - n["errors"] - n["skipped"]
     text = f"{passed} passed, {n['failures']} failed, {n['errors']} errors, {n['skipped']} skipped of {n['tests']}\n"
+    if n["skipped"] == n["tests"]:
+        text += "(all skipped: PyTorch saw no GPU; the step's `ok` means only that pytest ran)\n"
     failed = [f"{case.get('classname')}::{case.get('name')}" for case in suite.iter("testcase")
               if case.find("failure") is not None or case.find("error") is not None]
     return text + "".join(f"- failed: {name}\n" for name in failed)
@@ -131,11 +140,13 @@ def summary(device: str, out: Path) -> str:
         f"Made by `bash scripts/gpu_check.sh{' --dry-run' if device == 'cpu' else ''}`.\n\n```\n{env}\n```\n\n"
         f"## Steps\n\n{_table(steps, ['step', 'status', 'seconds'])}\n"
         f"## Tests (`pytest -m cuda`)\n\n{_tests(out)}\n"
-        f"## Training throughput, images/s (bench.csv)\n\n{_table(_read_csv(out / 'bench.csv'), bench_cols)}\n"
+        f"## Training throughput, images/s (bench.csv)\n\n{BENCH_COLUMNS}\n\n{_table(_read_csv(out / 'bench.csv'), bench_cols)}\n"
         f"## Speed options on the DCGAN (variants.csv)\n\n{_table(_read_csv(out / 'variants.csv'), bench_cols)}\n"
         "## Expected wall time of each study's sweep, one run at a time (study_time.csv)\n\n"
+        "Extrapolated from a few timed training steps of every run (scripts/study_time.py `--steps`), plus 5%; "
+        f"{'in a dry run from one step on the CPU, so only a check that the script works' if device == 'cpu' else 'data preparation and the FID classifier left out'}.\n\n"
         f"{_table(_read_csv(out / 'study_time.csv'), ['study', 'runs', 'hours_one_at_a_time', 'longest_run_hours'])}\n"
-        f"## Four runs sharing one GPU (sweep.csv)\n\n{gain}"
+        f"## Four runs sharing {'the CPU (dry run)' if device == 'cpu' else 'one GPU'} (sweep.csv)\n\n{gain}"
         f"{_table(sweep_rows, ['launcher', 'job', 'model', 'device', 'status', 'train_seconds', 'job_wall_seconds'])}"
     )
     (out / "results.md").write_text(text)

@@ -11,6 +11,7 @@ CASES = [
     (["dataset=imagenet"], "dataset=imagenet is not a known dataset: use one of celeba, celeba_smiling, cifar10"),
     (["model=vae,gann", "-m"], "model=gann is not a known model: use one of cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp"),
     (["z_dim=abc"], "z_dim='abc' is invalid: must be a positive integer"),
+    (["zdim=8"], "zdim is not a config key: check its spelling (python -m gensweep --cfg job lists every key), or add it as a new key with +zdim=8"),
     (["z_dim=0"], "z_dim=0 is invalid: must be a positive integer"),
     (["n_layers=9"], "n_layers=9 is too deep for 16x16 images"),
     (["n_layers=-1"], "n_layers=-1 is invalid"),

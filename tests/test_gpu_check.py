@@ -38,6 +38,6 @@ def test_gpu_check_dry_run_takes_every_step_and_sums_them_up(tmp_path):
     results = (out / "results.md").read_text()
     assert results.strip() in proc.stdout  # printed at the end as well
     for heading in ("## Steps", "## Tests", "## Training throughput", "## Speed options", "## Expected wall time",
-                    "## Four runs sharing one GPU"):
+                    "## Four runs sharing the CPU (dry run)"):
         assert heading in results
     assert "skipped of" in results and "x the throughput" in results

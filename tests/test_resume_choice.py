@@ -84,8 +84,15 @@ def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_pat
     assert [r["epoch"] for r in read_csv(gan_run / "metrics.csv")] == ["1", "2", "3"]
     assert sorted(p.name for p in gan_run.glob(".hydra*")) == [".hydra", ".hydra.1", ".hydra.2"]
     assert len(_runs(tmp_path)) == 2
+    # resume=true with the command's own settings, which leave out the run's dataset.subset: said, not silent
+    fourth = run_cli([*settings, "n_epochs=4", "resume=true", "batch_size=32", "trainer.progress=false",
+                      "metrics.backbone=none"], cwd=tmp_path)
+    assert fourth.returncode == 0, fourth.stderr
+    assert (f"gensweep: warning: resume=true continues {gan_run.relative_to(tmp_path)} without its own dataset.subset=128 "
+            "(now the default)") in fourth.stderr
+    assert "1438 train" in fourth.stdout
     before = tree_hash(tmp_path)
-    other = run_cli(["z_dim=9", "n_epochs=4", f"resume={gan_run}", *QUICK], cwd=tmp_path)
+    other = run_cli(["z_dim=9", "n_epochs=5", f"resume={gan_run}", *QUICK], cwd=tmp_path)
     assert other.returncode == 2 and "belongs to a different run" in other.stderr
     assert tree_hash(tmp_path) == before
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from omegaconf import DictConfig
 from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
 from gensweep.placement import jobs_per_gpu_error
 from gensweep.report.callback import not_completed
+
+# conf/hydra/launcher/joblib.yaml shares its name with the joblib plugin's schema, which Hydra then checks it
+# against, warning for every job that this matching is deprecated: nothing a user can act on. Set when this
+# module is imported, which a joblib worker does too (to unpickle _job) before Hydra sets up the job.
+warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/joblib' is validated against ConfigStore schema")
 
 
 @hydra.main(version_base="1.3", config_path="pkg://gensweep.conf", config_name="config")
@@ -103,6 +109,21 @@ def _unknown_option(argv: list[str]) -> str | None:
     return None
 
 
+def _unknown_key(argv: list[str]) -> str | None:
+    """`zdim=8` (a key the config does not have, checked by its first part): one line instead of Hydra's seven."""
+    import yaml
+
+    conf = resources.files("gensweep.conf")
+    known = set(yaml.safe_load(conf.joinpath("config.yaml").read_text())) | {"hydra"}
+    known |= {p.name for p in conf.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    for arg in argv:
+        key = arg.partition("=")[0]
+        if "=" in arg and not arg.startswith(("+", "~", "-")) and "/" not in key and key.split(".")[0] not in known:
+            return (f"{key} is not a config key: check its spelling (python -m gensweep --cfg job lists every key), "
+                    f"or add it as a new key with +{arg}")
+    return None
+
+
 def _bad_jobs_per_gpu(argv: list[str]) -> str | None:
     """jobs_per_gpu sets the launcher's job count, which Hydra resolves before any job could refuse it."""
     for arg in argv:
@@ -114,7 +135,8 @@ def _bad_jobs_per_gpu(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    problem = _unwritable_output(argv) or _missing_plugin(argv) or _unknown_option(argv) or _bad_jobs_per_gpu(argv)
+    problem = (_unwritable_output(argv) or _missing_plugin(argv) or _unknown_option(argv) or _unknown_key(argv)
+               or _bad_jobs_per_gpu(argv))
     if problem:
         print(f"gensweep: error: {problem}", file=sys.stderr)
         sys.exit(2)

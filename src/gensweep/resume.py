@@ -11,6 +11,7 @@ beside the new ones as `.hydra.<n>` and `multirun.<n>.yaml`.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -155,9 +156,24 @@ def _prepare_run(argv: list[str], asked: str) -> list[str]:
             own.update({_key(a): a for a in options})
             options = list(own.values())
     run = choose(compose_config([*options, f"resume={target}"]))
+    if resume_mode(target) == "latest":
+        _warn_dropped_settings(run, options)
     keep_record(run)
     hydra = [a for a in argv if _is_hydra(a) and _key(a) != "hydra.run.dir"]
     return [*options, *hydra, f"resume={_quoted(run)}", f"hydra.run.dir={_quoted(run)}"]
+
+
+def _warn_dropped_settings(run: Path, options: list[str]) -> None:
+    """resume=true continues a run with the command's settings: say which of the run's own it drops or
+    changes (e.g. its dataset.subset), since only the networks' shapes had to match."""
+    record = run / ".hydra" / "overrides.yaml"
+    own = [a for a in (OmegaConf.load(record) if record.is_file() else []) if not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP]
+    ours = {_key(a): a for a in options}
+    changed = [f"{a} (now {ours[_key(a)].split('=', 1)[1]})" if _key(a) in ours else f"{a} (now the default)"
+               for a in own if ours.get(_key(a)) != a]
+    if changed:
+        print(f"gensweep: warning: resume=true continues {run} without its own {', '.join(changed)}; repeat them, "
+              f"or use resume={run} to keep the run's settings", file=sys.stderr)
 
 
 def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
