@@ -100,7 +100,7 @@ def plot_effects(runs: list[Run], keys: list[str], out: Path) -> list[Effect]:
 
 def _line_name(run: Run, key: str, several_datasets: bool) -> str:
     """A line of an effect plot: the model (and dataset when the report has several), unless that is the key."""
-    parts = [] if key in ("model", "arm") else [run.model]
+    parts = [] if key == "model" else [run.model]
     if several_datasets and key != "dataset":
         parts.append(run.dataset)
     return " ".join(p for p in parts if p) or "all runs"
