@@ -41,6 +41,11 @@ def test_model_trains_two_epochs_with_artifacts(tmp_path, model, device):
         for col in ("train_loss", "val_loss", "train_loss_d", "val_loss_d", "jsd", "emd"):
             if col in row:
                 assert math.isfinite(float(row[col])), (col, row)
+        if model in ESTIMATE:  # D's mean output on real and generated images, as pytorch/examples' dcgan logs
+            scores = [float(row[f"{split}_d_{kind}"]) for split in ("train", "val") for kind in ("real", "fake")]
+            assert all(math.isfinite(s) for s in scores), row
+            if ESTIMATE[model] == "jsd":  # the GAN family's D gives probabilities
+                assert all(0.0 <= s <= 1.0 for s in scores), row
 
     # An 8x8 grid of 16x16 digits; the conditional model has one row of 8 per class (10 classes).
     rows_of_images = 10 if model == "cdcgan" else 8

@@ -19,8 +19,10 @@ from gensweep.models.nets import ARCHS, build_discriminator, build_generator
 
 class Adversarial(GenerativeModel):
     value_range = "symmetric"
-    train_metrics = ("loss_d", "loss_g")
-    val_metrics = ("loss_d", "loss_g")
+    # d_real / d_fake: the discriminator's mean output on real and on generated images, the first thing to read
+    # when a GAN collapses (D wins: real near 1 and fake near 0, the generator's gradient vanishes)
+    train_metrics = ("loss_d", "loss_g", "d_real", "d_fake")
+    val_metrics = ("loss_d", "loss_g", "d_real", "d_fake")
     d_norm = "batch"  # normalisation inside a conv discriminator
 
     def __init__(self, *, arch: str = "mlp", d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
@@ -95,6 +97,11 @@ class Adversarial(GenerativeModel):
     def after_d_step(self) -> None:
         """Hook after each discriminator update (WGAN's weight clipping)."""
 
+    def d_score(self, out: torch.Tensor) -> torch.Tensor:
+        """The discriminator's raw output as the number logged in d_real / d_fake (the critic's value here; the
+        GAN's probability of "real")."""
+        return out
+
     # --- the shared step --------------------------------------------------------------------------------
     def _labels(self, y: torch.Tensor) -> torch.Tensor | None:
         return y.to(self.device, non_blocking=True) if self.conditional else None
@@ -109,11 +116,12 @@ class Adversarial(GenerativeModel):
         with self.autocast():
             with torch.no_grad():
                 fake = g(self._noise(n), labels)
-            loss_d = self.d_loss(d(x, labels), d(fake, labels))
+            d_real, d_fake = d(x, labels), d(fake, labels)
+            loss_d = self.d_loss(d_real, d_fake)
             reg = self.d_regulariser(x, fake, labels)
         self.optimize("discriminator", loss_d if reg is None else loss_d + reg)
         self.after_d_step()
-        out = {"loss_d": loss_d.detach()}
+        out = {"loss_d": loss_d.detach(), "d_real": self._mean_score(d_real), "d_fake": self._mean_score(d_fake)}
         self.d_since_g += 1
         if self.d_since_g >= self.critic_steps(self.g_steps):
             with self.autocast():
@@ -125,6 +133,9 @@ class Adversarial(GenerativeModel):
             if self.ema > 0:
                 self._update_average()
         return out
+
+    def _mean_score(self, out: torch.Tensor) -> torch.Tensor:
+        return self.d_score(out.detach().float()).mean()
 
     @torch.no_grad()
     def _update_average(self) -> None:
@@ -148,8 +159,9 @@ class Adversarial(GenerativeModel):
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         g, d = self.nets["generator"], self.nets["discriminator"]
         labels = self._labels(y)
-        d_fake = d(g(self._noise(x.shape[0]), labels), labels)
-        return {"loss_d": self.d_loss(d(x, labels), d_fake), "loss_g": self.g_loss(d_fake)}
+        d_real, d_fake = d(x, labels), d(g(self._noise(x.shape[0]), labels), labels)
+        return {"loss_d": self.d_loss(d_real, d_fake), "loss_g": self.g_loss(d_fake),
+                "d_real": self._mean_score(d_real), "d_fake": self._mean_score(d_fake)}
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples come from the averaged generator when there is one, else from the trained one."""

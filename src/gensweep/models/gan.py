@@ -25,7 +25,8 @@ LOG2 = math.log(2.0)
 class GAN(Adversarial):
     name = "gan"
     estimate_names = ("jsd",)
-    curves = (("estimated JSD (nats)", ("jsd",)), ("loss", ("train_loss_d", "train_loss_g")))
+    curves = (("estimated JSD (nats)", ("jsd",)), ("loss", ("train_loss_d", "train_loss_g")),
+              ("mean D(x), D(G(z))", ("train_d_real", "train_d_fake")))
 
     def __init__(self, *, betas: tuple[float, float] = (0.5, 0.999), **kwargs) -> None:
         self.betas = tuple(betas)
@@ -53,6 +54,9 @@ class GAN(Adversarial):
 
     def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
         return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+
+    def d_score(self, out: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(out)  # D's logits -> its probability that the image is real
 
     def estimates(self, val: dict[str, float]) -> dict[str, float]:
         return {"jsd": min(max(LOG2 - val["loss_d"] / 2.0, 0.0), LOG2)}

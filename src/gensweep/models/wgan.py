@@ -19,7 +19,8 @@ from gensweep.models.adversarial import Adversarial
 class WGAN(Adversarial):
     name = "wgan"
     estimate_names = ("emd",)
-    curves = (("estimated EMD", ("emd",)), ("loss", ("train_loss_d", "train_loss_g")))
+    curves = (("estimated EMD", ("emd",)), ("loss", ("train_loss_d", "train_loss_g")),
+              ("mean critic on real, fake", ("train_d_real", "train_d_fake")))
 
     def __init__(self, *, clip: float = 0.01, n_critic: int = 5, warmup_g_steps: int = 25,
                  warmup_critic_steps: int = 100, refresh_every: int = 500, **kwargs) -> None:
