@@ -19,6 +19,7 @@ import datetime
 import json
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -154,6 +155,7 @@ def summary(device: str, out: Path) -> str:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a time limit's TERM too: finally blocks run
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("part", choices=["env", "sweep", "summary"])
     parser.add_argument("--device", default="cuda")

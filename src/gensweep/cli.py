@@ -24,7 +24,8 @@ warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/joblib' is valida
 @hydra.main(version_base="1.3", config_path="pkg://gensweep.conf", config_name="config")
 def _job(cfg: DictConfig) -> float | None:
     try:
-        # Imported here, in the process that trains: a sweep's launching process then never loads torch.
+        # Imported here, in the process that trains: a sweep's launching process then never loads torch (on a
+        # GPU machine it does once, to count the GPUs for the joblib launcher: gensweep.placement).
         from gensweep.job import run_job
 
         return run_job(cfg)
@@ -126,6 +127,9 @@ def _unknown_key(argv: list[str]) -> str | None:
 
 def _bad_jobs_per_gpu(argv: list[str]) -> str | None:
     """jobs_per_gpu sets the launcher's job count, which Hydra resolves before any job could refuse it."""
+    jobs = os.environ.get("GENSWEEP_JOBS", "")
+    if jobs and not (jobs.isdigit() and int(jobs) > 0):
+        return f"GENSWEEP_JOBS={jobs!r} is invalid: the joblib launcher's jobs at once, a positive integer (e.g. 4)"
     for arg in argv:
         key, _, value = arg.partition("=")
         if key == "jobs_per_gpu":

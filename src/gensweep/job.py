@@ -117,6 +117,8 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     from gensweep.metrics.quality import QualityMetrics
     from gensweep.train.loop import Trainer, seed_everything
 
+    if values["device"].type == "cuda":
+        torch.cuda.set_device(values["device"])  # a job on cuda:N then opens no CUDA context on cuda:0
     seed_everything(cfg.seed)
     full_train, val_set = load_splits(cfg.dataset)
     train_set = apply_subset(full_train, cfg.dataset.get("subset"))
@@ -178,6 +180,7 @@ def run_job(cfg: DictConfig) -> float | None:
         print(f"gensweep: {stop}", file=sys.stderr)
         sys.exit(stop.exit_code)
     except torch.cuda.OutOfMemoryError:  # not the message: a page of allocator statistics
+        torch.cuda.empty_cache()  # a sweep worker goes on: hand the failed run's cached memory back to the others
         metrics = run_dir / "metrics.csv"  # a row per finished epoch, each followed by its checkpoint
         rows = len(metrics.read_text().splitlines()) - 1 if metrics.is_file() else 0
         kept = max(rows, 0) if (run_dir / CHECKPOINT).is_file() else None

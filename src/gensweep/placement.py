@@ -2,19 +2,24 @@
 
 A run of an MNIST-sized model uses a few percent of a modern GPU, so a sweep can put several jobs on each GPU:
 `jobs_per_gpu=k` runs k x (GPUs visible) jobs at once, and job number i trains on GPU i mod (GPUs visible), so
-that the jobs running together are spread k to a GPU. On a CPU-only machine the joblib launcher runs 2 jobs
+that the jobs running together are spread k to a GPU while they take about as long as each other (joblib hands
+the next job to whichever worker is free first, so a sweep of very unequal runs can put more than k on one). On a CPU-only machine the joblib launcher runs 2 jobs
 at once (GENSWEEP_JOBS=n or hydra.launcher.n_jobs=n overrides either count).
 """
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 CPU_JOBS = 2
 
 
 def gpu_count() -> int:
-    """CUDA devices visible to PyTorch (0 without a GPU); does not initialise CUDA."""
+    """CUDA devices visible to PyTorch (0 without a GPU); does not initialise CUDA. Without an NVIDIA driver
+    (no nvidia-smi) it is 0 without importing torch, so a CPU machine's launching process never loads it."""
+    if shutil.which("nvidia-smi") is None and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+        return 0
     import torch
 
     return torch.cuda.device_count()
@@ -32,7 +37,7 @@ def launcher_jobs(device: Any, jobs_per_gpu: Any) -> int:
     (all visible ones for device=auto or cuda, one for cuda:N); else CPU_JOBS."""
     env = os.environ.get("GENSWEEP_JOBS")
     if env:
-        return int(env)
+        return int(env)  # checked by the CLI before Hydra resolves this
     spec = str(device)
     n_gpus = gpu_count() if spec in ("auto", "cuda") or spec.startswith("cuda:") else 0
     if n_gpus == 0 or jobs_per_gpu_error(jobs_per_gpu):

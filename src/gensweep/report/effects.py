@@ -111,7 +111,7 @@ def _plot_key(runs: list[Run], key: str, values: list[str], metrics: list[tuple[
     xs = [_as_number(v) for v in values] if numeric else list(range(len(values)))
     positive = numeric and all(x > 0 for x in xs)
     log_x = positive and ("lr" in key.split(".")[-1] or max(xs) / min(xs) >= 100)
-    several_datasets = len({r.dataset for r in runs}) > 1
+    several_datasets = len({r.dataset for r in runs} - {""}) > 1  # a job that never started has none
     lines: dict[str, list[Run]] = {}
     for run in runs:
         if run.overrides.get(key, "") in values:

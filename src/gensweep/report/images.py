@@ -6,11 +6,15 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
+from gensweep.train.files import atomic_write
+
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int) -> None:
     """[0, 1] images -> one PNG grid, nrow images per row."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(images.detach().float().cpu(), path, nrow=nrow, padding=2)
+    grid = images.detach().float().cpu()
+    # whole or not at all: a report read while the run goes on never sees half a PNG
+    atomic_write(path, lambda f: save_image(grid, f, nrow=nrow, padding=2, format="png"))
 
 
 def save_reconstructions(originals: torch.Tensor, reconstructions: torch.Tensor, path: Path) -> None:

@@ -194,9 +194,18 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     shown = [(r, pick(r)) for r in runs if pick(r) is not None and pick(r).is_file()]
     if not shown:
         return False
+    images = {}
+    for _, image_path in shown:
+        try:
+            images[image_path] = mpimg.imread(image_path)
+        except (OSError, SyntaxError, ValueError):  # a run of an older version, cut off mid-write: left out
+            continue
+    shown = [(r, image_path) for r, image_path in shown if image_path in images]
+    if not shown:
+        return False
     cols = min(4, len(shown))
     nrows = math.ceil(len(shown) / cols)
-    image = mpimg.imread(shown[0][1])
+    image = images[shown[0][1]]
     aspect = image.shape[0] / image.shape[1]
     # titles wrapped to the panel's width: a long label (many swept keys) would run into its neighbours'
     titles = [f"{textwrap.fill(label(r, keys), 48)}\n{r.status}" + (f"  FID {_final(r, 'fid')}" if _final(r, "fid") else "")
@@ -207,7 +216,7 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     for ax in axes.flat:
         ax.axis("off")
     for ax, (_, image_path), title in zip(axes.flat, shown, titles):
-        ax.imshow(mpimg.imread(image_path), cmap="gray")
+        ax.imshow(images[image_path], cmap="gray")
         ax.set_title(title, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -53,7 +53,8 @@ class RunOutOfMemory(RunStopped):
 
     def __init__(self, device: str, kept_epoch: int | None) -> None:
         self.step = 0
-        kept = "" if kept_epoch is None else f"; the last checkpoint (after epoch {kept_epoch}) is kept"
+        kept = "" if kept_epoch is None else (
+            f"; the last checkpoint ({f'after epoch {kept_epoch}' if kept_epoch else 'the initial weights'}) is kept")
         super().__init__(
             f"out of GPU memory on {device}{kept}. Lower batch_size or width, run fewer jobs on the GPU at once "
             "(jobs_per_gpu), or keep the dataset in host memory (trainer.data_on_device_max_fraction=0)"
