@@ -204,7 +204,8 @@ def test_a_live_report_shows_the_runs_so_far_and_touches_none_of_them(tmp_path):
     assert live.returncode == 0, live.stderr
     with open(sweep / "report" / "runs.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))  # job 1 has not started: the basic launcher runs one job at a time
-    assert row["status"] == "running"
+    assert row["status"] == "running" and int(row["epochs"]) >= 2 and float(row["val_loss"]) > 0  # so far
+    assert "model" in row and "n_epochs" not in row  # the swept key, from multirun.yaml, not every override
     assert "1 runs, 0 completed, 1 running, 0 not completed" in (sweep / "report" / "README.md").read_text()
     assert (sweep / "report" / "vae_train_loss.png").is_file()  # the curves so far
 

@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 import yaml  # noqa: E402
 
 from gensweep.report.effects import factors, mean_std, plot_effects, summary_rows  # noqa: E402
@@ -76,16 +77,32 @@ def collect(sweep: Path, name: str = "") -> list[Run]:
             overrides["sweep"] = name
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-        rows = read_rows(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else []
-        runs.append(Run(folder, overrides, summary, [r for r in rows if r.get("epoch")], name))
+        rows = [r for r in (read_rows(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else [])
+                if r.get("epoch")]
+        if summary.get("status") == "running" and rows:  # summary.json is rewritten only at the run's end
+            last = {k: _number(v) for k, v in rows[-1].items()}
+            summary = {**summary, "epochs_completed": int(last["epoch"]), "train_seconds": last.get("seconds"),
+                       "final": {k: v for k, v in last.items() if math.isfinite(v)}}
+        runs.append(Run(folder, overrides, summary, rows, name))
     return runs
 
 
-def swept_keys(runs: list[Run]) -> list[str]:
-    """Override keys whose values differ between runs (what the sweep compares)."""
+def swept_keys(runs: list[Run], declared: tuple[str, ...] = ()) -> list[str]:
+    """Override keys whose values differ between runs (what the sweep compares), and the keys the sweep
+    `declared` (from its multirun.yaml: a live sweep with one job started does not vary yet)."""
     keys = sorted({k for r in runs for k in r.overrides})
-    varying = [k for k in keys if len({r.overrides.get(k) for r in runs}) > 1]
+    varying = [k for k in keys if k in declared or len({r.overrides.get(k) for r in runs}) > 1]
     return [k for k in varying if k not in ("resume",)] or keys
+
+
+def declared_keys(sweep: Path) -> tuple[str, ...]:
+    """The keys a sweep's command (or its experiment's sweeper params) gives several values."""
+    record = _read_yaml(sweep / "multirun.yaml") or {}
+    hydra = record.get("hydra") or {}
+    task = (hydra.get("overrides") or {}).get("task") or []
+    keys = [o.split("=", 1)[0] for o in task if "=" in o and ("," in o.split("=", 1)[1] or "(" in o.split("=", 1)[1])]
+    keys += list(((hydra.get("sweeper") or {}).get("params") or {}))
+    return tuple(k.lstrip("+") for k in keys)
 
 
 def label(run: Run, keys: list[str]) -> str:
@@ -167,6 +184,7 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
                         ax.fill_between(epochs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
                                         color=color, alpha=0.15, linewidth=0)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(ylabel)
             ax.set_title(f"{name}: {ylabel}" + (f" for {', '.join(varying)}" if varying else ""))
             ax.grid(alpha=0.3)
@@ -236,16 +254,18 @@ def write_report(sweep: Path, runs: list[Run] | None = None) -> Path:
     """Write <sweep>/report/ (from `runs` when already collected) and return its README path."""
     sweep = Path(sweep)
     runs = collect(sweep) if runs is None else runs
-    return write_comparison(runs, sweep / "report", str(sweep), _read_yaml(sweep / "optimization_results.yaml"))
+    return write_comparison(runs, sweep / "report", str(sweep), _read_yaml(sweep / "optimization_results.yaml"),
+                            declared_keys(sweep))
 
 
-def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None = None) -> Path:
+def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None = None,
+                     declared: tuple[str, ...] = ()) -> Path:
     """The report over `runs` (one sweep's, or several sweeps' together) into `out`: runs.csv, summary.csv,
     effect and curve plots, side-by-side images, README.md and index.html. Returns the README's path."""
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("effect_*.png"):  # a live report rewritten as the sweep goes: only today's keys
         old.unlink()
-    keys = swept_keys(runs)
+    keys = swept_keys(runs, declared)
     table = write_runs_csv(runs, keys, out / "runs.csv")
     settings = summary_rows(runs, keys)
     write_csv(settings, out / "summary.csv")
