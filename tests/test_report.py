@@ -117,6 +117,9 @@ def test_seeds_are_repetitions_summarised_and_effects_name_the_best_value(tmp_pa
     lr_axes = figures[0].axes
     assert lr_axes[0].get_xscale() == "log" and lr_axes[0].get_xlabel() == "lr"
     assert "model=vae" in next(f for f in found["model"].findings if f.startswith("FID"))
+    # pooled over their lrs, both models cover 9 classes on average: a tie, named as one
+    classes_by_model = next(f for f in found["model"].findings if f.startswith("classes"))
+    assert "model=gan = vae" in classes_by_model and "(a tie)" in classes_by_model
 
 
 def test_curves_of_a_setting_with_seeds_are_one_mean_line_with_a_band(tmp_path, monkeypatch):

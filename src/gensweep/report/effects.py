@@ -136,9 +136,11 @@ def _plot_key(runs: list[Run], key: str, values: list[str], metrics: list[tuple[
             ax.errorbar(px, pm, yerr=ps, color=f"C{i % 10}", marker="o", markersize=4, capsize=3, label=line)
             lo, hi = [m - s for m, s in zip(pm, ps)], [m + s for m, s in zip(pm, ps)]
             ax.fill_between(px, lo, hi, color=f"C{i % 10}", alpha=0.15, linewidth=0)
-            _, best_value, mean, std, n = (max if higher else min)(points, key=lambda p: p[2])
+            _, _, mean, std, n = (max if higher else min)(points, key=lambda p: p[2])
+            tied = [value for _, value, m, _, _ in points if m == mean]  # every value at the best mean
             spread = f" ± {std:.3g}" if n > 1 else ""
-            best_per_line.append(f"{line}: {key}={best_value} ({mean:.4g}{spread}, {n} run{'s' * (n > 1)})")
+            best_per_line.append(f"{line}: {key}={' = '.join(tied)} ({mean:.4g}{spread}, {n} run{'s' * (n > 1)})"
+                                 + (" (a tie)" if len(tied) > 1 else ""))
         ax.set_xlabel(key)
         ax.set_ylabel(name)
         if log_x:
