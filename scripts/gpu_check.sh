@@ -40,13 +40,12 @@ OUT="$(cd "$OUT" && pwd)"
 
 # Python: $PYTHON; else .venv/bin/python or the system python3, whichever already has gensweep's needs; else
 # install into .venv (made with --system-site-packages, so a CUDA torch already on the machine is kept).
-NEEDS="import gensweep, torch, torchvision, hydra, pytest, sklearn, matplotlib, hydra_plugins.hydra_joblib_launcher"
-missing() {  # the modules of NEEDS that $1 cannot import
-    "$1" - <<'PY' 2>/dev/null || echo "python itself"
-import importlib
-names = ["gensweep", "torch", "torchvision", "hydra", "pytest", "sklearn", "matplotlib", "hydra_plugins.hydra_joblib_launcher"]
+NEEDS="gensweep torch torchvision hydra pytest sklearn matplotlib hydra_plugins.hydra_joblib_launcher"
+missing() {  # the modules of NEEDS that $1 cannot import (empty: it has them all)
+    "$1" - $NEEDS <<'PY' 2>/dev/null || echo "python itself"
+import importlib, sys
 bad = []
-for name in names:
+for name in sys.argv[1:]:
     try:
         importlib.import_module(name)
     except ImportError:
@@ -56,9 +55,9 @@ PY
 }
 if [ -n "${PYTHON:-}" ]; then
     PY="$PYTHON"
-elif [ -x .venv/bin/python ] && .venv/bin/python -c "$NEEDS" 2>/dev/null; then
+elif [ -x .venv/bin/python ] && [ -z "$(missing .venv/bin/python)" ]; then
     PY=.venv/bin/python
-elif python3 -c "$NEEDS" 2>/dev/null; then
+elif [ -z "$(missing python3)" ]; then
     PY=python3
 else
     echo "gpu_check: installing gensweep into .venv (pip install -e '.[test]'; needs the network for what is missing)"

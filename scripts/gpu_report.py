@@ -102,11 +102,10 @@ def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 
 
 def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
-    if not rows:
-        return "(no rows: see the step's log)\n"
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    from gensweep.report.sweep import markdown_table
+
+    lines = markdown_table([{c: r.get(c, "") for c in columns} for r in rows])
+    return "\n".join(lines) if lines else "(no rows: see the step's log)\n"
 
 
 def _tests(out: Path) -> str:

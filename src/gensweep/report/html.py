@@ -71,7 +71,9 @@ def _table(rows: list[dict[str, str]], table_id: str, links: list[str] | None = 
 
 def _card(run: Run, keys: list[str], out: Path) -> str:
     fid = run.summary.get("final", {}).get("fid")
-    title = " ".join(f"{k}={run.overrides.get(k, '-')}" for k in keys) or run.name
+    from gensweep.report.sweep import label  # sweep.py imports this module
+
+    title = label(run, keys)
     parts = [f"<b>{html.escape(run.name)}</b>: {html.escape(title)}<br>{html.escape(run.status)}"
              + (f", FID {fid:.4g}" if isinstance(fid, (int, float)) else "")]
     images = [("samples", run.last_samples), ("interpolation", run.folder / "interpolation.png"),

@@ -106,7 +106,7 @@ def declared_keys(sweep: Path) -> tuple[str, ...]:
 
 
 def label(run: Run, keys: list[str]) -> str:
-    return " ".join(f"{k}={run.overrides.get(k, '-')}" for k in keys) or run.folder.name
+    return " ".join(f"{k}={run.overrides.get(k, '-')}" for k in keys) or run.name
 
 
 def _final(run: Run, column: str) -> str:
@@ -242,7 +242,7 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     return True
 
 
-def _markdown_table(rows: list[dict[str, str]]) -> list[str]:
+def markdown_table(rows: list[dict[str, str]]) -> list[str]:
     if not rows:
         return []
     header = list(rows[0])
@@ -285,9 +285,9 @@ def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None
         params = " ".join(f"{k}={v}" for k, v in (optuna.get("best_params") or {}).items())
         lines += [f"Optuna's best trial of {len(runs)}: {params} with objective {optuna.get('best_value'):.4g} "
                   "(the objective is each run's final FID unless `objective` says otherwise).", ""]
-    lines += _markdown_table(table)
+    lines += markdown_table(table)
     if repeats:
-        lines += ["Per setting (mean, std and count over the seeds):", ""] + _markdown_table(settings)
+        lines += ["Per setting (mean, std and count over the seeds):", ""] + markdown_table(settings)
     for effect in effects:
         lines += [f"![{effect.path.stem}]({effect.path.name})", ""] + [f"- {f}" for f in effect.findings] + [""]
     for p in plots:
