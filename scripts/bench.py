@@ -36,7 +36,6 @@ on content. Rows go to bench.csv as they finish.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import multiprocessing as mp
 import pickle
@@ -49,6 +48,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from gensweep.files import write_csv
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 SHAPES = {"mnist": (1, 28, 28), "cifar": (3, 32, 32)}
@@ -126,7 +127,7 @@ def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra:
 
 def _build(cfg, shape: tuple[int, int, int]):
     """The run's model with the run's speed options, outside a trainer."""
-    from gensweep.job import build_model
+    from gensweep.models.build import build_model
     from gensweep.config import validate
 
     values = validate(cfg)
@@ -321,10 +322,7 @@ def main() -> None:
                            "peak_mb_a": round(a["peak"]), "peak_mb_b": round(b["peak"]), "peak_mb_c": round(c["peak"])}
                     rows.append(row)
                     print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-                    with open(args.out, "w", newline="") as f:
-                        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-                        writer.writeheader()
-                        writer.writerows(rows)
+                    write_csv(args.out, rows)
     columns = list(rows[0])[1:]
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
     print(f"\n{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "

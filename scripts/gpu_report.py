@@ -26,6 +26,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from gensweep.files import write_csv
+
 SWEEP_MODELS = "vae,gan,wgan,dcgan"
 LAUNCHERS = {"one_at_a_time": [], "joblib_shared": ["hydra/launcher=joblib", "jobs_per_gpu=4"]}
 
@@ -79,10 +81,7 @@ def sweep(device: str, out: Path, overrides: list[str]) -> None:
         if root is not None:
             shutil.rmtree(root, ignore_errors=True)
         if rows:
-            with open(out / "sweep.csv", "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
+            write_csv(out / "sweep.csv", rows)
     if any(r["status"] != "completed" for r in rows):
         sys.exit(1)
 

@@ -152,7 +152,8 @@ def main() -> None:
     save_epochs = {int(e) for e in args.save_epochs.split(",")}
 
     from gensweep.data import load_splits
-    from gensweep.score import compose_config, score
+    from gensweep.config import compose_config
+    from gensweep.score import score
 
     cfg = compose_config([f"dataset={args.dataset}", *overrides])
     train_set, _ = load_splits(cfg.dataset)

@@ -15,7 +15,6 @@ hydra/launcher=joblib (on several GPUs) or slurm.
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import sys
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import torch
 import yaml
+
+from gensweep.files import write_csv
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "conf" / "experiment"
 # Training images per dataset (the splits gensweep trains on).
@@ -41,7 +42,7 @@ def jobs(study: str) -> list[list[str]]:
 def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[float, dict]:
     from hydra import compose, initialize_config_module
 
-    from gensweep.job import build_model
+    from gensweep.models.build import build_model
     from gensweep.config import validate
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
@@ -90,10 +91,7 @@ def main() -> None:
         rows.append({"device": name, "study": study, "runs": len(jobs(study)), "hours_one_at_a_time": round(total / 3600, 2),
                      "longest_run_hours": round(longest / 3600, 2)})
         if args.csv:  # after every study: a time limit leaves the rows finished so far
-            with open(args.csv, "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
+            write_csv(args.csv, rows)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from conftest import make_cfg, run_cli
-from gensweep.config import ConfigError, validate
+from gensweep.config import validate
+from gensweep.errors import ConfigError
 
 BAD = [
     ("z_dim=0", "z_dim=0", "positive integer"),

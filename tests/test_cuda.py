@@ -22,7 +22,7 @@ import torch
 
 from conftest import GPU, SMOKE, make_cfg, read_csv, run_cli, train_run
 from gensweep.config import validate
-from gensweep.job import build_model
+from gensweep.models.build import build_model
 from gensweep.train.loop import Trainer
 from gensweep.train.stops import RunDiverged
 from test_stops import FAST, _wait_until

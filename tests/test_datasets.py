@@ -8,7 +8,7 @@ import pytest
 import fake_data
 from conftest import make_cfg, read_csv, train_run
 from gensweep.data import build_datasets
-from gensweep.data.errors import DatasetError
+from gensweep.errors import DatasetError
 
 
 def load(name: str, root, *extra: str):
@@ -171,7 +171,8 @@ def test_unreadable_image_is_named(tmp_path):
 
 
 def test_cdcgan_on_unlabelled_celeba_is_refused():
-    from gensweep.config import ConfigError, validate
+    from gensweep.config import validate
+    from gensweep.errors import ConfigError
 
     with pytest.raises(ConfigError, match="needs class labels.*label_attribute"):
         validate(make_cfg(["model=cdcgan", "dataset=celeba"]))

@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 
 from conftest import make_cfg
-from gensweep.job import build_model
+from gensweep.models.build import build_model
 from gensweep.config import validate
-from gensweep.report.interpolation import interpolate
+from gensweep.artifacts.interpolation import interpolate
 
 
 def model_for(name: str):

@@ -12,7 +12,7 @@ import torch
 from conftest import make_cfg
 from gensweep.config import validate
 from gensweep.data import load_splits
-from gensweep.job import build_model
+from gensweep.models.build import build_model
 from gensweep.metrics.quality import QualityMetrics
 
 # Discriminator steps (train_step calls) of batch 128; every model's generator steps with each of them.

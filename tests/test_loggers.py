@@ -5,7 +5,8 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import SMOKE, make_cfg, read_csv, train_run
-from gensweep.config import ConfigError, validate
+from gensweep.config import validate
+from gensweep.errors import ConfigError
 
 
 def _events(run_dir):

@@ -177,7 +177,7 @@ def test_inception_backbone_from_a_weights_file(tmp_path):
 
 
 def test_inception_backbone_errors_name_the_file(tmp_path):
-    from gensweep.config import ConfigError
+    from gensweep.errors import ConfigError
     from gensweep.metrics.inception import InceptionFeatures
 
     with pytest.raises(ConfigError, match="no such file"):

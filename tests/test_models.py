@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from conftest import DEVICES, SMOKE, make_cfg, on_device, read_csv, train_run
-from gensweep.job import build_model
+from gensweep.models.build import build_model
 from gensweep.config import resolve_device, validate
 
 MODELS = ["vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan"]

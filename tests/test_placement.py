@@ -8,7 +8,8 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 from gensweep import placement
-from gensweep.config import ConfigError, resolve_device
+from gensweep.config import resolve_device
+from gensweep.errors import ConfigError
 from gensweep.paths import register_resolvers
 
 

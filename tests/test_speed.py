@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from conftest import SMOKE, make_cfg, read_csv, train_run
-from gensweep.job import build_model
-from gensweep.config import ConfigError, validate
+from gensweep.models.build import build_model
+from gensweep.config import validate
+from gensweep.errors import ConfigError
 
 
 def _model(name: str, **options):

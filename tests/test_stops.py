@@ -239,7 +239,7 @@ def test_checkpoint_of_an_older_recipe_is_refused_and_kept(tmp_path):
     import torch
 
     from conftest import train_run
-    from gensweep.train.checkpoint import CheckpointError
+    from gensweep.errors import CheckpointError
 
     args = ["model=gan", "n_epochs=1", *SMOKE, "metrics.backbone=none"]
     train_run(tmp_path, args)

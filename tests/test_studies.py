@@ -15,7 +15,7 @@ import yaml
 
 from conftest import make_cfg, read_csv, run_cli
 from gensweep.cli import _missing_plugin
-from gensweep.job import build_model
+from gensweep.models.build import build_model
 from gensweep.config import validate
 
 ROOT = Path(__file__).resolve().parents[1]

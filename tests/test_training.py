@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import SMOKE, make_cfg, read_csv, train_run
-from gensweep.job import build_model
+from gensweep.models.build import build_model
 from gensweep.config import validate
 from gensweep.models.gan import GAN
 
@@ -84,7 +84,7 @@ def test_resume_equals_uninterrupted(tmp_path, model):
 
 
 def test_resume_refuses_other_settings(tmp_path):
-    from gensweep.train.checkpoint import CheckpointError
+    from gensweep.errors import CheckpointError
 
     train_run(tmp_path, ["model=vae", "n_epochs=1", *SMOKE])
     with pytest.raises(CheckpointError, match="different run.*z_dim=20.*z_dim=8"):

@@ -13,7 +13,6 @@ from omegaconf import DictConfig
 
 from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
 from gensweep.placement import jobs_per_gpu_error
-from gensweep.report.callback import not_completed
 
 # conf/hydra/launcher/joblib.yaml shares its name with the joblib plugin's schema, which Hydra then checks it
 # against, warning for every job that this matching is deprecated: nothing a user can act on. Set when this
@@ -81,9 +80,8 @@ def _resume_target(argv: list[str]) -> list[str]:
         return argv
     from hydra.errors import HydraException
 
-    from gensweep.config import ConfigError
+    from gensweep.errors import CheckpointError, ConfigError
     from gensweep.resume import prepare
-    from gensweep.train.checkpoint import CheckpointError
 
     try:
         return prepare(argv)
@@ -156,10 +154,6 @@ def main() -> None:
         print("gensweep: interrupted while starting up or writing results, not during training: finished runs "
               "and checkpoints are kept; run the command again (resume=true continues a run)", file=sys.stderr)
         sys.exit(130)
-    if not_completed:
-        print(f"gensweep: {len(not_completed)} run(s) of the sweep failed (status and error in each summary.json): "
-              f"{', '.join(not_completed)}", file=sys.stderr)
-        sys.exit(1)
 
 
 __all__ = ["main"]

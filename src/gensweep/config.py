@@ -15,11 +15,8 @@ from omegaconf import DictConfig
 
 from gensweep.models.base import PRECISIONS
 from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
+from gensweep.errors import ConfigError
 from gensweep.placement import jobs_per_gpu_error
-
-
-class ConfigError(ValueError):
-    """An invalid config value; the message is meant for the user as it is."""
 
 
 def _positive_int(key: str, value: Any, example: str) -> int:
@@ -75,6 +72,14 @@ def _check_model_keys(model: DictConfig) -> None:
         ):
             raise ConfigError(f"model.betas={model.betas!r} is invalid: Adam's betas are two numbers in [0, 1) "
                               "(e.g. model.betas=[0.5,0.999])")
+
+
+def compose_config(overrides: list[str]) -> DictConfig:
+    """gensweep's config with these overrides, as a run would compose it (for scripts that need the data)."""
+    from hydra import compose, initialize_config_module
+
+    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
 
 
 def resolve_device(spec: Any) -> torch.device:

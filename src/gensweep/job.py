@@ -17,20 +17,17 @@ from typing import TYPE_CHECKING
 
 import torch
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
 from hydra.types import RunMode
-from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from gensweep import STARTED
-from gensweep.config import ConfigError, resolve_device, validate
-from gensweep.data.errors import DatasetError
-from gensweep.models.base import GenerativeModel
-from gensweep.paths import CHECKPOINT, RUNS, discard_if_unused, resume_mode
+from gensweep.config import resolve_device, validate
+from gensweep.errors import CheckpointError, ConfigError, DatasetError
+from gensweep.models.build import build_model
+from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
 from gensweep.resume import identity as run_identity
-from gensweep.train.checkpoint import CheckpointError
-from gensweep.train.files import write_json
+from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
 if TYPE_CHECKING:
@@ -38,51 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gensweep")
 _jobs_started = 0
-
-
-def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
-    """Instantiate `model._target_` with the validated top-level keys and the data's shape.
-
-    The model is first built on the meta device (no memory, no random draws) to refuse one whose weights and
-    optimizer state cannot fit, before allocating anything: a huge `width` otherwise fills memory first."""
-    settings = f"z_dim={values['z_dim']} n_layers={values['n_layers']} width={values['width']}"
-    name = cfg.model._target_.rsplit(".", 1)[-1]
-
-    def instantiate_on(device: torch.device) -> GenerativeModel:
-        try:
-            return instantiate(cfg.model, _convert_="all", image_shape=image_shape, n_classes=n_classes,
-                               z_dim=values["z_dim"], n_layers=values["n_layers"], width=values["width"],
-                               lr=values["lr"], device=device)
-        except InstantiationException as err:  # say which settings, not a traceback
-            cause = err.__cause__ or err
-            raise ConfigError(f"model={name} cannot be built with {settings} ({type(cause).__name__}: {cause}); "
-                              "lower width or z_dim, or check the model.* keys") from err
-
-    with torch.device("meta"):
-        probe = instantiate_on(torch.device("meta"))
-    n_params = probe.n_parameters()
-    need = 16 * n_params  # float32 weights, gradients and Adam's two moments
-    have = available_memory(values["device"])
-    if have is not None and need > have:
-        raise ConfigError(
-            f"model={name} with {settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for weights, "
-            f"gradients and optimizer state, more than the {have / 2**30:,.1f} GiB of "
-            f"{'free GPU' if values['device'].type == 'cuda' else 'available'} memory; lower width or z_dim"
-        )
-    return instantiate_on(values["device"])
-
-
-def available_memory(device: torch.device) -> int | None:
-    """Bytes free for a model on `device`: the GPU's free memory, or the host's available memory (Linux's
-    MemAvailable); None where that cannot be read."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    meminfo = Path("/proc/meminfo")
-    if device.type == "cpu" and meminfo.is_file():
-        for line in meminfo.read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return None
 
 
 def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
@@ -181,7 +133,7 @@ def run_job(cfg: DictConfig) -> float | None:
         sys.exit(stop.exit_code)
     except torch.cuda.OutOfMemoryError:  # not the message: a page of allocator statistics
         torch.cuda.empty_cache()  # a sweep worker goes on: hand the failed run's cached memory back to the others
-        metrics = run_dir / "metrics.csv"  # a row per finished epoch, each followed by its checkpoint
+        metrics = run_dir / METRICS  # a row per finished epoch, each followed by its checkpoint
         rows = len(metrics.read_text().splitlines()) - 1 if metrics.is_file() else 0
         kept = max(rows, 0) if (run_dir / CHECKPOINT).is_file() else None
         err = RunOutOfMemory(str(resolve_device(cfg.device)), kept)

@@ -13,11 +13,11 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from gensweep.files import CHECKPOINT
 from gensweep.placement import launcher_jobs
 
 RUNS = "outputs/runs"
 SWEEPS = "outputs/multirun"
-CHECKPOINT = "checkpoint.pt"
 
 
 def discard_if_unused(run_dir: Path) -> None:

@@ -17,8 +17,10 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from gensweep.config import ConfigError, model_class, validate
-from gensweep.paths import CHECKPOINT, RUNS, SWEEPS, resume_mode
+from gensweep.config import compose_config, model_class, validate
+from gensweep.errors import CheckpointError, ConfigError
+from gensweep.files import CHECKPOINT
+from gensweep.paths import RUNS, SWEEPS, resume_mode
 
 # Keys a resumed sweep may change: how long, where, and the resume itself.
 FREE_IN_SWEEP = ("resume", "n_epochs", "device", "trainer.progress")
@@ -41,7 +43,7 @@ def check_run(run: Path, cfg: DictConfig, values: dict[str, Any]) -> None:
     """Raise CheckpointError (one line) unless `run`'s checkpoint loads into the model this config builds."""
     import torch
 
-    from gensweep.job import build_model
+    from gensweep.models.build import build_model
     from gensweep.train import checkpoint
 
     path = run / CHECKPOINT
@@ -56,7 +58,6 @@ def choose(cfg: DictConfig) -> Path:
     """The folder `cfg.resume` continues: the given one, or (resume=true) the newest run under RUNS that fits.
 
     Raises ConfigError / CheckpointError with one line saying what was found and why nothing fits."""
-    from gensweep.train.checkpoint import CheckpointError
 
     values = validate(cfg)
     if resume_mode(cfg.resume) == "path":
@@ -145,7 +146,6 @@ def prepare(argv: list[str]) -> list[str]:
 
 
 def _prepare_run(argv: list[str], asked: str) -> list[str]:
-    from gensweep.score import compose_config
 
     options = [a for a in argv if not _is_hydra(a) and _key(a) != "resume"]
     target = _value(argv, "hydra.run.dir") or asked  # a folder Hydra will use anyway is the one to continue

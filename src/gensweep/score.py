@@ -20,9 +20,9 @@ import torch
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from gensweep.config import ConfigError, validate
-from gensweep.data.errors import DatasetError
-from gensweep.train.checkpoint import CheckpointError
+from gensweep.config import compose_config, validate
+from gensweep.files import CHECKPOINT
+from gensweep.errors import CheckpointError, ConfigError, DatasetError
 
 
 def _run_config(run: Path, overrides: list[str]) -> DictConfig:
@@ -38,21 +38,13 @@ def _run_config(run: Path, overrides: list[str]) -> DictConfig:
     return cfg
 
 
-def compose_config(overrides: list[str]) -> DictConfig:
-    """gensweep's config with these overrides, as a run would compose it (for scripts that need the data)."""
-    from hydra import compose, initialize_config_module
-
-    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
-
-
 def score(what: str, overrides: list[str]) -> dict:
     from gensweep.data import load_splits
     from gensweep.data.image_files import decode_files, list_images
     from gensweep.metrics.quality import QualityMetrics
 
     path = Path(what).expanduser()
-    is_run = path.is_dir() and (path / "checkpoint.pt").is_file()
+    is_run = path.is_dir() and (path / CHECKPOINT).is_file()
     if path.is_dir() and not is_run and any((path / n).exists() for n in (".hydra", "summary.json", "metrics.csv")):
         raise ConfigError(f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
                           "from (pass a job folder that trained, or a folder of sample images)")
@@ -64,13 +56,13 @@ def score(what: str, overrides: list[str]) -> dict:
     train, val = load_splits(cfg.dataset)
     quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
     if is_run:
-        from gensweep.job import build_model
+        from gensweep.models.build import build_model
         from gensweep.train import checkpoint
 
         from gensweep.resume import identity
 
         model = build_model(cfg, values, train.shape, int(cfg.dataset.n_classes))
-        saved = path / checkpoint.FILENAME
+        saved = path / CHECKPOINT
         checkpoint.restore_model(saved, checkpoint.load(saved), identity(cfg, values), model,
                                  fix="the run's .hydra/config.yaml does not describe this checkpoint; score a folder "
                                      "of its sample images instead")

@@ -16,9 +16,9 @@ import torch
 from omegaconf import DictConfig
 
 from gensweep.data.convert import fit_images
-from gensweep.data.errors import DatasetError
+from gensweep.errors import DatasetError
 from gensweep.data.tensors import ImageTensors
-from gensweep.train.files import atomic_write
+from gensweep.files import atomic_write
 
 log = logging.getLogger("gensweep")
 FOLDER = "gensweep-cache"

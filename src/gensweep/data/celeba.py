@@ -15,7 +15,7 @@ import torchvision.datasets as tvd
 from omegaconf import DictConfig
 
 from gensweep.data.cache import converted, dataset_root
-from gensweep.data.errors import DatasetError
+from gensweep.errors import DatasetError
 from gensweep.data.fetch import check_val_split, ensure_files
 from gensweep.data.image_files import decode_files
 from gensweep.data.tensors import ImageTensors

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.error import URLError
 
-from gensweep.data.errors import DatasetError
+from gensweep.errors import DatasetError
 
 
 def ensure_files(

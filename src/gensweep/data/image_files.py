@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from gensweep.data.convert import fit_images
-from gensweep.data.errors import DatasetError
+from gensweep.errors import DatasetError
 
 EXTENSIONS = (".jpg", ".jpeg", ".png")
 

@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 from gensweep.data.cache import converted, dataset_root
 from gensweep.data.fetch import check_val_split, corrupt, ensure_files
 from gensweep.data.tensors import ImageTensors
-from gensweep.train.files import atomic_write
+from gensweep.files import atomic_write
 
 
 def _files(split: str) -> list[str]:

@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from torchvision.datasets.utils import download_and_extract_archive
 
 from gensweep.data.cache import converted, dataset_root
-from gensweep.data.errors import DatasetError
+from gensweep.errors import DatasetError
 from gensweep.data.fetch import check_val_split, ensure_files
 from gensweep.data.image_files import decode_files, list_images
 from gensweep.data.split import seeded_split

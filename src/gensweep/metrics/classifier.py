@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from gensweep.data.tensors import ImageTensors
-from gensweep.train.files import atomic_write
+from gensweep.files import atomic_write
 
 log = logging.getLogger("gensweep")
 VERSION = 3

@@ -18,7 +18,7 @@ import torch.nn as nn
 from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
 
-from gensweep.config import ConfigError
+from gensweep.errors import ConfigError
 
 SIZE = 299
 HINT = (

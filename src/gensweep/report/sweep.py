@@ -5,7 +5,6 @@ Every job folder is listed, whatever its status: failed, diverged or unfinished 
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import textwrap
@@ -22,7 +21,7 @@ import yaml  # noqa: E402
 
 from gensweep.report.effects import factors, mean_std, plot_effects, summary_rows  # noqa: E402
 from gensweep.report.html import write_html  # noqa: E402
-from gensweep.train.metrics_log import read_rows  # noqa: E402
+from gensweep.files import csv_number, read_csv, write_csv  # noqa: E402
 
 # Final values copied from each run's summary into runs.csv, when the run has them.
 FINAL_COLUMNS = ("train_loss", "val_loss", "train_loss_d", "train_loss_g", "val_loss_d", "val_loss_g", "jsd", "emd",
@@ -77,10 +76,10 @@ def collect(sweep: Path, name: str = "") -> list[Run]:
             overrides["sweep"] = name
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-        rows = [r for r in (read_rows(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else [])
+        rows = [r for r in (read_csv(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else [])
                 if r.get("epoch")]
         if summary.get("status") == "running" and rows:  # summary.json is rewritten only at the run's end
-            last = {k: _number(v) for k, v in rows[-1].items()}
+            last = {k: csv_number(v) for k, v in rows[-1].items()}
             summary = {**summary, "epochs_completed": int(last["epoch"]), "train_seconds": last.get("seconds"),
                        "final": {k: v for k, v in last.items() if math.isfinite(v)}}
         runs.append(Run(folder, overrides, summary, rows, name))
@@ -116,20 +115,6 @@ def _final(run: Run, column: str) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _number(text: str | None) -> float:
-    try:
-        return float(text) if text not in (None, "") else math.nan
-    except ValueError:
-        return math.nan
-
-
-def write_csv(rows: list[dict[str, str]], path: Path) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["job"])
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def write_runs_csv(runs: list[Run], keys: list[str], path: Path) -> list[dict[str, str]]:
     present = [c for c in FINAL_COLUMNS if any(_final(r, c) for r in runs)]
     table = []
@@ -141,7 +126,7 @@ def write_runs_csv(runs: list[Run], keys: list[str], path: Path) -> list[dict[st
                "train_seconds": str(r.summary.get("train_seconds", "")),
                "error": str(r.summary.get("error", "")).splitlines()[0] if r.summary.get("error") else ""}
         table.append(row)
-    write_csv(table, path)
+    write_csv(path, table)
     return table
 
 
@@ -150,7 +135,7 @@ def _curve(members: list[Run], column: str) -> tuple[list[float], list[float], l
     by_epoch: dict[float, list[float]] = {}
     for r in members:
         for row in r.rows:
-            by_epoch.setdefault(_number(row.get("epoch")), []).append(_number(row.get(column)))
+            by_epoch.setdefault(csv_number(row.get("epoch")), []).append(csv_number(row.get(column)))
     epochs = sorted(e for e in by_epoch if math.isfinite(e))
     stats = [mean_std(by_epoch[e]) for e in epochs]
     return epochs, [s[0] for s in stats], [s[1] for s in stats]
@@ -268,7 +253,7 @@ def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None
     keys = swept_keys(runs, declared)
     table = write_runs_csv(runs, keys, out / "runs.csv")
     settings = summary_rows(runs, keys)
-    write_csv(settings, out / "summary.csv")
+    write_csv(out / "summary.csv", settings)
     effects = plot_effects(runs, keys, out)
     plots = plot_comparisons(runs, keys, out)
     panels = [(name, words) for name, words, pick in PANELS if plot_panel(runs, keys, out / name, pick)]

@@ -8,14 +8,8 @@ from typing import Any
 
 import torch
 
-from gensweep.train.files import atomic_write
-
-FILENAME = "checkpoint.pt"
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used to resume this run."""
-
+from gensweep.errors import CheckpointError
+from gensweep.files import atomic_write
 
 def save(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, lambda f: torch.save(state, f))

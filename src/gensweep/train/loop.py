@@ -23,11 +23,10 @@ from tqdm import tqdm
 from gensweep.data.tensors import ImageTensors
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.models.base import GenerativeModel
-from gensweep.report.images import save_grid, save_reconstructions
-from gensweep.report.interpolation import interpolate, save_interpolation
+from gensweep.artifacts.images import save_grid, save_reconstructions
+from gensweep.artifacts.interpolation import interpolate, save_interpolation
 from gensweep.train import checkpoint
-from gensweep.train.files import write_json
-from gensweep.train.metrics_log import FILENAME as METRICS_FILE
+from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.train.metrics_log import MetricsLog
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped, StopSignals
 
@@ -214,7 +213,7 @@ class Trainer:
     def _checkpoint(self, epoch: int, step: int, seconds: float, partial: dict | None = None) -> None:
         """After a finished `epoch`; with `partial`, in the middle of epoch + 1 (its state so far)."""
         checkpoint.save(
-            self.run_dir / checkpoint.FILENAME,
+            self.run_dir / CHECKPOINT,
             {
                 "epoch": epoch,
                 "step": step,
@@ -229,7 +228,7 @@ class Trainer:
         self.last_checkpoint_epoch = epoch
 
     def _restore(self) -> tuple[int, int, float, dict | None]:
-        path = self.run_dir / checkpoint.FILENAME
+        path = self.run_dir / CHECKPOINT
         state = checkpoint.load(path)
         checkpoint.restore_model(path, state, self.identity, self.model)
         self.order.set_state(state["order"])
@@ -281,7 +280,7 @@ class Trainer:
         """
         start = self.started = time.perf_counter() if started is None else started
         epoch, step, seconds, partial = self._restore() if resume else (0, 0, 0.0, None)
-        metrics = MetricsLog(self.run_dir / METRICS_FILE, self.columns, resume_epoch=epoch)
+        metrics = MetricsLog(self.run_dir / METRICS, self.columns, resume_epoch=epoch)
         left = (self.train_data.n_batches(self.batch_size, drop_last=True) * (self.n_epochs - epoch)
                 - (int(partial["batches_done"]) if partial else 0))
         warning = self.model.schedule_warning(left)
@@ -357,7 +356,7 @@ class Trainer:
             self.parts[part] += time.perf_counter() - start
 
     def _plot_curves(self, rows: list[dict[str, float]]) -> None:
-        from gensweep.report.plots import plot_curves  # matplotlib, needed only at the end of a run
+        from gensweep.artifacts.plots import plot_curves  # matplotlib, needed only at the end of a run
 
         plot_curves(rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
 

@@ -19,7 +19,7 @@ def plot_curves(
     epochs = [int(r["epoch"]) for r in rows]
     for ax, (ylabel, columns) in zip(axes[0], panels):
         for col in columns:
-            values = [_value(r.get(col)) for r in rows]
+            values = [math.nan if r.get(col) is None else float(r[col]) for r in rows]
             ax.plot(epochs, values, marker="o", markersize=3, label=col)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
@@ -29,9 +29,3 @@ def plot_curves(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
-
-
-def _value(v: float | str | None) -> float:
-    if v is None or v == "":
-        return math.nan
-    return float(v)

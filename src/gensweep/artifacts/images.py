@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-from gensweep.train.files import atomic_write
+from gensweep.files import atomic_write
 
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int) -> None:

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from gensweep.models.base import GenerativeModel
-from gensweep.report.images import save_grid
+from gensweep.artifacts.images import save_grid
 
 
 @torch.no_grad()

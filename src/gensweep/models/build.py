@@ -1,0 +1,58 @@
+"""Building a model from the composed config: the one place that turns `model._target_` and the validated
+top-level keys into a `GenerativeModel`, refusing one that cannot fit in memory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from gensweep.errors import ConfigError
+from gensweep.models.base import GenerativeModel
+
+
+def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
+    """Instantiate `model._target_` with the validated top-level keys and the data's shape.
+
+    The model is first built on the meta device (no memory, no random draws) to refuse one whose weights and
+    optimizer state cannot fit, before allocating anything: a huge `width` otherwise fills memory first."""
+    settings = f"z_dim={values['z_dim']} n_layers={values['n_layers']} width={values['width']}"
+    name = cfg.model._target_.rsplit(".", 1)[-1]
+
+    def instantiate_on(device: torch.device) -> GenerativeModel:
+        try:
+            return instantiate(cfg.model, _convert_="all", image_shape=image_shape, n_classes=n_classes,
+                               z_dim=values["z_dim"], n_layers=values["n_layers"], width=values["width"],
+                               lr=values["lr"], device=device)
+        except InstantiationException as err:  # say which settings, not a traceback
+            cause = err.__cause__ or err
+            raise ConfigError(f"model={name} cannot be built with {settings} ({type(cause).__name__}: {cause}); "
+                              "lower width or z_dim, or check the model.* keys") from err
+
+    with torch.device("meta"):
+        probe = instantiate_on(torch.device("meta"))
+    n_params = probe.n_parameters()
+    need = 16 * n_params  # float32 weights, gradients and Adam's two moments
+    have = available_memory(values["device"])
+    if have is not None and need > have:
+        raise ConfigError(
+            f"model={name} with {settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for weights, "
+            f"gradients and optimizer state, more than the {have / 2**30:,.1f} GiB of "
+            f"{'free GPU' if values['device'].type == 'cuda' else 'available'} memory; lower width or z_dim"
+        )
+    return instantiate_on(values["device"])
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes free for a model on `device`: the GPU's free memory, or the host's available memory (Linux's
+    MemAvailable); None where that cannot be read."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    meminfo = Path("/proc/meminfo")
+    if device.type == "cpu" and meminfo.is_file():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return None
