@@ -29,7 +29,7 @@ share spent outside the epochs' step loops (validation, grids, checkpoints, FID/
 `metrics_grids_ckpt_pct` the FID/KID, sample-grid and checkpoint part of it.
 
 `--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
-cudnn_benchmark; (a) and (b) both get the option. The data are random uint8 images written in the real
+cudnn_benchmark; (a) and (b) both get the option. The data are made-up uint8 images (gensweep.data.fake) written in the real
 on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput does not depend
 on content. Rows go to bench.csv as they finish.
 """
@@ -38,44 +38,20 @@ from __future__ import annotations
 import argparse
 import math
 import multiprocessing as mp
-import pickle
 import resource
-import struct
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
+from gensweep.data import fake
 from gensweep.files import write_csv
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 SHAPES = {"mnist": (1, 28, 28), "cifar": (3, 32, 32)}
 BATCH = 128
-
-
-def write_mnist(root: Path, n_train: int, n_test: int) -> None:
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, 28, 28) + images.tobytes())
-        labels = rng.integers(0, 10, n, dtype=np.uint8)
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
-
-
-def write_cifar(root: Path, n_train: int, n_test: int) -> None:
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    per = -(-n_train // 5)
-    for name, n in [(f"data_batch_{i}", per) for i in range(1, 6)] + [("test_batch", n_test)]:
-        entry = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), "labels": rng.integers(0, 10, n).tolist()}
-        (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}, protocol=2))
 
 
 VARIANTS = {
@@ -303,7 +279,10 @@ def main() -> None:
         for shape_name in args.shapes.split(","):
             per_epoch = args.steps_per_epoch or FULL_EPOCH[shape_name]
             root = tmp_path / shape_name
-            (write_mnist if shape_name == "mnist" else write_cifar)(root, per_epoch * BATCH, 1000)
+            if shape_name == "mnist":
+                fake.mnist(root, n_train=per_epoch * BATCH, n_test=1000)
+            else:
+                fake.cifar10(root, per_batch=-(-per_epoch * BATCH // 5), n_test=1000)
             for model in args.models.split(","):
                 for variant in args.variants.split(","):
                     cfg = compose(model, shape_name, root, args.device, args.epochs, [*VARIANTS[variant], *args.overrides])

@@ -54,9 +54,9 @@ def describe(device: str) -> str:
 def sweep(device: str, out: Path, overrides: list[str]) -> None:
     root = next((o.split("=", 1)[1] for o in overrides if o.startswith("dataset.root=")), None)
     if root is not None:
-        from bench import write_mnist  # scripts/bench.py: random images in the real idx format
+        from gensweep.data import fake  # made-up images in the real idx format
 
-        write_mnist(Path(root), 468 * 128, 10_000)
+        fake.mnist(Path(root), n_train=468 * 128, n_test=10_000)
     rows = []
     try:
         for launcher, extra in LAUNCHERS.items():

@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from bench import write_mnist  # noqa: E402
+from gensweep.data import fake
 
 MARK = "first training step"
 
@@ -55,7 +54,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gensweep-startup-") as tmp:
         tmp_path = Path(tmp)
         env = {**os.environ, "GENSWEEP_DATA": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-        write_mnist(tmp_path / "data", 60000, 10000)
+        fake.mnist(tmp_path / "data", n_train=60000, n_test=10000)
         cases = [("default, first time", []), ("default", []),
                  ("mnist, first time", ["dataset=mnist", "dataset.download=false"]),
                  ("mnist", ["dataset=mnist", "dataset.download=false"])]

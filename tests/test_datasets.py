@@ -5,9 +5,9 @@ import torch
 import torchvision.datasets as tvd
 import pytest
 
-import fake_data
 from conftest import make_cfg, read_csv, train_run
 from gensweep.data import build_datasets
+from gensweep.data import fake
 from gensweep.errors import DatasetError
 
 
@@ -28,7 +28,7 @@ def brightness_matches_labels(data, step: int = 20) -> bool:
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
 def test_idx_sets(tmp_path, name, folder):
-    fake_data.mnist(tmp_path, folder)
+    fake.mnist(tmp_path, folder)
     train, val = load(name, tmp_path)
     assert train.shape == (1, 28, 28) and len(train) == 60 and len(val) == 20
     assert train.images.dtype == torch.uint8 and train.labels.tolist()[:12] == list(range(10)) + [0, 1]
@@ -37,21 +37,21 @@ def test_idx_sets(tmp_path, name, folder):
 
 
 def test_mnist_from_gz_files_only(tmp_path):
-    fake_data.mnist(tmp_path, gz=True)
+    fake.mnist(tmp_path, gz=True)
     train, _ = load("mnist", tmp_path, "dataset.image_size=32", "dataset.channels=3")
     assert train.shape == (3, 32, 32) and brightness_matches_labels(train)
 
 
 @pytest.mark.parametrize("bytes_keys", [False, True])
 def test_cifar10(tmp_path, bytes_keys):
-    fake_data.cifar10(tmp_path, bytes_keys=bytes_keys)
+    fake.cifar10(tmp_path, bytes_keys=bytes_keys)
     train, val = load("cifar10", tmp_path)
     assert train.shape == (3, 32, 32) and len(train) == 50 and len(val) == 20
     assert brightness_matches_labels(train) and brightness_matches_labels(val)
 
 
 def test_svhn_maps_label_10_to_0(tmp_path):
-    fake_data.svhn(tmp_path)
+    fake.svhn(tmp_path)
     train, val = load("svhn", tmp_path)
     assert train.shape == (3, 32, 32) and len(train) == 40 and len(val) == 20
     assert set(train.labels.tolist()) == set(range(10))
@@ -59,7 +59,7 @@ def test_svhn_maps_label_10_to_0(tmp_path):
 
 
 def test_celeba_partitions_crop_and_attribute(tmp_path):
-    fake_data.celeba(tmp_path, attributes=True)
+    fake.celeba(tmp_path, attributes=True)
     train, val = load("celeba", tmp_path)
     assert train.shape == (3, 64, 64) and len(train) == 18 and len(val) == 6  # partitions 0 and 2
     assert set(train.labels.tolist()) == {0}
@@ -71,7 +71,7 @@ def test_celeba_partitions_crop_and_attribute(tmp_path):
 
 
 def test_zappos_categories_and_seeded_split(tmp_path):
-    fake_data.zappos(tmp_path)
+    fake.zappos(tmp_path)
     train, val = load("zappos50k", tmp_path, "dataset.val_fraction=0.25", "dataset.image_size=32")
     assert train.shape == (3, 32, 32) and len(train) == 18 and len(val) == 6
     assert sorted((train.labels.tolist() + val.labels.tolist())) == sorted([0, 1, 2, 3] * 6)
@@ -82,7 +82,7 @@ def test_zappos_categories_and_seeded_split(tmp_path):
 
 
 def test_cache_round_trip_and_keys(tmp_path):
-    raw = fake_data.mnist(tmp_path)
+    raw = fake.mnist(tmp_path)
     train, val = load("mnist", tmp_path)
     for f in raw.iterdir():  # the second start reads only the cache
         f.unlink()
@@ -94,7 +94,7 @@ def test_cache_round_trip_and_keys(tmp_path):
 
 
 def test_unreadable_cache_is_rebuilt(tmp_path):
-    fake_data.mnist(tmp_path)
+    fake.mnist(tmp_path)
     train, _ = load("mnist", tmp_path)
     path = next(tmp_path.rglob("gensweep-cache/mnist-train-*.pt"))
     path.write_bytes(path.read_bytes()[:100])
@@ -137,14 +137,14 @@ def test_celeba_download_failure_says_where_to_put_files(tmp_path, monkeypatch):
 @pytest.mark.parametrize("kind", ["idx", "gz", "cifar", "svhn"])
 def test_truncated_files_are_named(tmp_path, kind):
     if kind in ("idx", "gz"):
-        raw = fake_data.mnist(tmp_path, gz=kind == "gz")
+        raw = fake.mnist(tmp_path, gz=kind == "gz")
         target = raw / ("train-images-idx3-ubyte" + (".gz" if kind == "gz" else ""))
         name = "mnist"
     elif kind == "cifar":
-        target = fake_data.cifar10(tmp_path) / "data_batch_3"
+        target = fake.cifar10(tmp_path) / "data_batch_3"
         name = "cifar10"
     else:
-        target = fake_data.svhn(tmp_path) / "train_32x32.mat"
+        target = fake.svhn(tmp_path) / "train_32x32.mat"
         name = "svhn"
     target.write_bytes(target.read_bytes()[: len(target.read_bytes()) // 2])
     with pytest.raises(DatasetError) as err:
@@ -154,7 +154,7 @@ def test_truncated_files_are_named(tmp_path, kind):
 
 
 def test_empty_image_folder(tmp_path):
-    folder = fake_data.zappos(tmp_path)
+    folder = fake.zappos(tmp_path)
     for f in (folder / "Sandals").rglob("*.jpg"):
         f.unlink()
     with pytest.raises(DatasetError, match="Sandals has no .jpg/.png images"):
@@ -163,7 +163,7 @@ def test_empty_image_folder(tmp_path):
 
 
 def test_unreadable_image_is_named(tmp_path):
-    folder = fake_data.celeba(tmp_path)
+    folder = fake.celeba(tmp_path)
     (folder / "img_align_celeba" / "000007.jpg").write_bytes(b"not a jpeg at all")
     with pytest.raises(DatasetError, match="cannot read image .*000007.jpg"):
         load("celeba", tmp_path)
@@ -182,9 +182,9 @@ def test_cdcgan_on_unlabelled_celeba_is_refused():
 
 @pytest.mark.parametrize(
     "name,writer,model",
-    [("mnist", fake_data.mnist, "dcgan"), ("fashion_mnist", lambda r: fake_data.mnist(r, "FashionMNIST"), "vae"),
-     ("cifar10", fake_data.cifar10, "wgan_gp"), ("svhn", fake_data.svhn, "cae"),
-     ("celeba", fake_data.celeba, "dcgan"), ("zappos50k", fake_data.zappos, "cdcgan")],
+    [("mnist", fake.mnist, "dcgan"), ("fashion_mnist", lambda r: fake.mnist(r, "FashionMNIST"), "vae"),
+     ("cifar10", fake.cifar10, "wgan_gp"), ("svhn", fake.svhn, "cae"),
+     ("celeba", fake.celeba, "dcgan"), ("zappos50k", fake.zappos, "cdcgan")],
 )
 def test_one_epoch_on_each_set(tmp_path, name, writer, model):
     writer(tmp_path / "data")

@@ -133,7 +133,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
             "pick a labelled dataset (CelebA: dataset.label_attribute=Smiling dataset.n_classes=2)"
         )
     _check_model_keys(cfg.model)
-    arch = cfg.model.get("arch", getattr(cls, "arch", "conv"))
+    arch = cfg.model.get("arch", cls.arch)
     if arch not in ARCHS:
         raise ConfigError(f"model.arch={arch!r} is invalid: use one of {', '.join(ARCHS)}")
     n_layers = cfg.n_layers
@@ -196,5 +196,4 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         "n_epochs": n_epochs,
         "lr": lr,
         "device": device,
-        "precision": precision,
     }

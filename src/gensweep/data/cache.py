@@ -16,6 +16,7 @@ import torch
 from omegaconf import DictConfig
 
 from gensweep.data.convert import fit_images
+from gensweep.data.fetch import check_val_split
 from gensweep.errors import DatasetError
 from gensweep.data.tensors import ImageTensors
 from gensweep.files import atomic_write
@@ -70,3 +71,14 @@ def converted(cfg: DictConfig, split: str, read: Callable[[], ImageTensors]) -> 
         return ImageTensors(fit_images(raw.images, size, channels), raw.labels)
 
     return cached(cache_path(cfg, split), build)
+
+
+def official_splits(
+    cfg: DictConfig, title: str, read: Callable[[Path, str, bool], ImageTensors]
+) -> tuple[ImageTensors, ImageTensors]:
+    """Train on the set's official training split and validate on its official test split, each decoded once
+    by `read(root, split, download)` and cached at the configured size."""
+    root, download = dataset_root(cfg), bool(cfg.download)
+    check_val_split(cfg, ("test",), title)
+    train = converted(cfg, "train", lambda: read(root, "train", download))
+    return train, converted(cfg, "test", lambda: read(root, "test", download))

@@ -12,9 +12,9 @@ import torch
 import torchvision.datasets as tvd
 from omegaconf import DictConfig
 
-from gensweep.data.cache import converted, dataset_root
+from gensweep.data.cache import official_splits
 from gensweep.data.checksums import warn_if_modified
-from gensweep.data.fetch import check_val_split, corrupt, ensure_files
+from gensweep.data.fetch import corrupt, ensure_files
 from gensweep.data.tensors import ImageTensors
 
 CLS = tvd.CIFAR10
@@ -55,7 +55,4 @@ def _read(root: Path, split: str, download: bool) -> ImageTensors:
 
 
 def load(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
-    root, download = dataset_root(cfg), bool(cfg.download)
-    check_val_split(cfg, ("test",), "CIFAR-10")
-    train = converted(cfg, "train", lambda: _read(root, "train", download))
-    return train, converted(cfg, "test", lambda: _read(root, "test", download))
+    return official_splits(cfg, "CIFAR-10", _read)

@@ -9,18 +9,18 @@ LUMA = torch.tensor([0.299, 0.587, 0.114])
 
 
 def fit_images(images: torch.Tensor, size: int, channels: int, chunk: int = 2048) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> uint8 (N, channels, size, size).
+    """uint8 (N, C, H, W), or float in [0, 255] (a set stored as fractions), -> uint8 (N, channels, size, size).
 
     Non-square images are centre-cropped to a square first; resizing is antialiased bilinear; RGB -> gray
     uses BT.601 luma and gray -> RGB repeats the channel. Works in chunks to bound memory.
     """
-    if images.dtype != torch.uint8 or images.dim() != 4:
-        raise ValueError(f"expected uint8 (N, C, H, W) images, got {images.dtype} {tuple(images.shape)}")
+    if images.dim() != 4 or not (images.dtype == torch.uint8 or images.is_floating_point()):
+        raise ValueError(f"expected uint8 or float (N, C, H, W) images, got {images.dtype} {tuple(images.shape)}")
     n, c, h, w = images.shape
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
     images = images[:, :, top : top + side, left : left + side]
-    if side == size and c == channels:
+    if side == size and c == channels and images.dtype == torch.uint8:
         return images.contiguous()
     out = torch.empty((n, channels, size, size), dtype=torch.uint8)
     for start in range(0, n, chunk):

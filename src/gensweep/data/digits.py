@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from omegaconf import DictConfig
 
 from gensweep.data.cache import cached, cache_path
+from gensweep.data.convert import fit_images
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors
 
@@ -23,10 +23,5 @@ def _convert(size: int, channels: int) -> ImageTensors:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    pixels = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # values 0..16 -> 0..1
-    if size != 8:
-        pixels = F.interpolate(pixels, size=(size, size), mode="bilinear", align_corners=False)
-    if channels != 1:
-        pixels = pixels.expand(-1, channels, -1, -1)
-    images = (pixels.clamp(0, 1) * 255).round().to(torch.uint8).contiguous()
-    return ImageTensors(images, torch.tensor(bunch.target, dtype=torch.int64))
+    levels = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) * (255.0 / 16.0)  # values 0..16 -> 0..255
+    return ImageTensors(fit_images(levels, size, channels), torch.tensor(bunch.target, dtype=torch.int64))

@@ -13,8 +13,8 @@ from pathlib import Path
 import torchvision.datasets as tvd
 from omegaconf import DictConfig
 
-from gensweep.data.cache import converted, dataset_root
-from gensweep.data.fetch import check_val_split, corrupt, ensure_files
+from gensweep.data.cache import official_splits
+from gensweep.data.fetch import corrupt, ensure_files
 from gensweep.data.tensors import ImageTensors
 from gensweep.files import atomic_write
 
@@ -56,10 +56,7 @@ def _read(cls: type[tvd.MNIST], title: str, root: Path, split: str, download: bo
 
 def load_idx_set(cfg: DictConfig, cls: type[tvd.MNIST], title: str) -> tuple[ImageTensors, ImageTensors]:
     """Train on the official training files, validate on the official test files."""
-    root, download = dataset_root(cfg), bool(cfg.download)
-    check_val_split(cfg, ("test",), title)
-    train = converted(cfg, "train", lambda: _read(cls, title, root, "train", download))
-    return train, converted(cfg, "test", lambda: _read(cls, title, root, "test", download))
+    return official_splits(cfg, title, lambda root, split, download: _read(cls, title, root, split, download))
 
 
 def load(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from gensweep.models.base import GenerativeModel
-from gensweep.models.nets import ARCHS, build_discriminator, build_generator
+from gensweep.models.nets import build_discriminator, build_generator
 
 
 class Adversarial(GenerativeModel):
@@ -25,36 +25,26 @@ class Adversarial(GenerativeModel):
     val_metrics = ("loss_d", "loss_g", "d_real", "d_fake")
     d_norm = "batch"  # normalisation inside a conv discriminator
 
-    def __init__(self, *, arch: str = "mlp", d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
+    def __init__(self, *, arch: str | None = None, d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
                  g_norm: str = "none", minibatch_std: bool = False, lr_width_ref: int | None = None,
                  **common) -> None:
         super().__init__(**common)
-        if lr_width_ref and arch == "mlp":
+        self.arch = arch or self.arch  # the class's own unless model.arch says otherwise
+        if lr_width_ref and self.arch == "mlp":
             # `lr` is the rate at width lr_width_ref; narrower MLPs take larger steps, wider ones smaller. Adam-
             # type rates of hidden layers scale inversely with width (muP, Yang et al. 2021); the square root is
             # what gensweep measured on Fashion-MNIST at widths 32-256 (docs/models.md).
             self.lr = self.lr * math.sqrt(lr_width_ref / self.width)
-        if arch not in ARCHS:
-            raise ValueError(f"model.arch={arch!r}: use one of {', '.join(ARCHS)}")
-        if int(d_steps) < 1:
-            raise ValueError(f"discriminator steps per generator step must be >= 1, got {d_steps}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"model.dropout={dropout}: use a probability in [0, 1)")
-        if g_norm not in ("batch", "none"):
-            raise ValueError(f"model.g_norm={g_norm!r}: use batch or none")
-        if not 0.0 <= float(ema) < 1.0:
-            raise ValueError(f"model.ema={ema}: use a decay in [0, 1) (0 turns the average off)")
         self.ema = float(ema)
-        self.arch = arch
         self.d_steps = int(d_steps)
         self.g_steps = 0  # generator updates so far
         self.d_since_g = 0  # discriminator updates since the last generator update
-        n_cls = self.n_classes if self.conditional else 0
-        c = self
+        n_classes = self.n_classes if self.conditional else 0
+        shape, depth, width = self.image_shape, self.n_layers, self.width
         self.nets["generator"] = build_generator(
-            arch, c.image_shape, c.z_dim, c.n_layers, c.width, "tanh", n_cls, g_norm).to(c.device)
+            self.arch, shape, self.z_dim, depth, width, "tanh", n_classes, g_norm).to(self.device)
         self.nets["discriminator"] = build_discriminator(
-            arch, c.image_shape, c.n_layers, c.width, c.d_norm, n_cls, float(dropout), bool(minibatch_std)).to(c.device)
+            self.arch, shape, depth, width, self.d_norm, n_classes, float(dropout), bool(minibatch_std)).to(self.device)
         self.init_weights()
         if self.ema > 0:  # a frozen copy that trails the generator's weights; it draws every sample
             self.nets["generator_ema"] = copy.deepcopy(self.nets["generator"]).requires_grad_(False).eval()

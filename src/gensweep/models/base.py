@@ -23,6 +23,7 @@ class GenerativeModel:
     # Value range the networks see and produce: "unit" = [0, 1] (BCE / MSE decoders), "symmetric" = [-1, 1]
     # (tanh generators; the same as normalising with mean 0.5 and std 0.5).
     value_range: ClassVar[str] = "unit"
+    # Network family (gensweep.models.nets): the class's default, which model.arch overrides where a model reads it.
     arch: str = "conv"
     conditional: ClassVar[bool] = False
     # Names returned by train_step / evaluate / estimates; metrics.csv gets train_<n>, val_<n> and <n> columns.
@@ -59,8 +60,6 @@ class GenerativeModel:
     def accelerate(self, precision: str = "32", channels_last: bool = False, compile: bool = False) -> list[str]:
         """Switch on the speed options; returns what was applied, in words, for the run's log."""
         applied = []
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision={precision!r}: use one of {', '.join(PRECISIONS)}")
         self.amp_dtype = PRECISIONS[precision]
         if self.amp_dtype is not None:
             applied.append(f"autocast {precision}")

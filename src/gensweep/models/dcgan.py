@@ -8,6 +8,4 @@ from gensweep.models.gan import GAN
 
 class DCGAN(GAN):
     name = "dcgan"
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(arch="conv", **kwargs)
+    arch = "conv"

@@ -24,6 +24,7 @@ LOG2 = math.log(2.0)
 
 class GAN(Adversarial):
     name = "gan"
+    arch = "mlp"
     estimate_names = ("jsd",)
     curves = (("estimated JSD (nats)", ("jsd",)), ("loss", ("train_loss_d", "train_loss_g")),
               ("mean D(x), D(G(z))", ("train_d_real", "train_d_fake")))

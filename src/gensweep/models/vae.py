@@ -18,8 +18,6 @@ import torch.nn.functional as F
 from gensweep.models.autoencoder import ConvAutoencoder
 from gensweep.models.expost import LatentMixture
 
-SAMPLERS = ("prior", "gmm")
-
 
 class VAE(ConvAutoencoder):
     name = "vae"
@@ -30,8 +28,6 @@ class VAE(ConvAutoencoder):
 
     def __init__(self, *, sampler: str = "prior", gmm_components: int = 10, **kwargs) -> None:
         super().__init__(**kwargs)
-        if sampler not in SAMPLERS:
-            raise ValueError(f"model.sampler={sampler!r}: use prior or gmm")
         self.mixture = LatentMixture(self.z_dim, gmm_components, self.device) if sampler == "gmm" else None
 
     def losses(self, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:

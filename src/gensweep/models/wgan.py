@@ -16,22 +16,37 @@ import torch
 from gensweep.models.adversarial import Adversarial
 
 
-class WGAN(Adversarial):
-    name = "wgan"
+class Wasserstein(Adversarial):
+    """What the two WGANs share: the critic's objective, the generator's, and the EMD estimate they give."""
+
+    arch = "mlp"
     estimate_names = ("emd",)
     curves = (("estimated EMD", ("emd",)), ("loss", ("train_loss_d", "train_loss_g")),
               ("mean critic on real, fake", ("train_d_real", "train_d_fake")))
 
-    def __init__(self, *, clip: float = 0.01, n_critic: int = 5, warmup_g_steps: int = 25,
-                 warmup_critic_steps: int = 100, refresh_every: int = 500, **kwargs) -> None:
+    def __init__(self, *, n_critic: int = 5, **kwargs) -> None:
+        super().__init__(d_steps=n_critic, **kwargs)
+
+    def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+        return d_fake.mean() - d_real.mean()
+
+    def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
+        return -d_fake.mean()
+
+    def estimates(self, val: dict[str, float]) -> dict[str, float]:
+        return {"emd": -val["loss_d"]}
+
+
+class WGAN(Wasserstein):
+    name = "wgan"
+
+    def __init__(self, *, clip: float = 0.01, warmup_g_steps: int = 25, warmup_critic_steps: int = 100,
+                 refresh_every: int = 500, **kwargs) -> None:
         self.clip = float(clip)
         self.warmup_g_steps = int(warmup_g_steps)
         self.warmup_critic_steps = int(warmup_critic_steps)
         self.refresh_every = int(refresh_every)
-        if self.warmup_g_steps < 0 or self.warmup_critic_steps < 1 or self.refresh_every < 0:
-            raise ValueError("model.warmup_g_steps and model.refresh_every must be >= 0 and "
-                             "model.warmup_critic_steps >= 1")
-        super().__init__(d_steps=n_critic, **kwargs)
+        super().__init__(**kwargs)
         self.after_d_step()  # start inside the clipping box as well
 
     def critic_steps(self, g_steps: int) -> int:
@@ -44,16 +59,7 @@ class WGAN(Adversarial):
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.RMSprop(params, lr=self.lr)
 
-    def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
-        return d_fake.mean() - d_real.mean()
-
-    def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
-        return -d_fake.mean()
-
     @torch.no_grad()
     def after_d_step(self) -> None:
         for p in self.nets["discriminator"].parameters():
             p.clamp_(-self.clip, self.clip)
-
-    def estimates(self, val: dict[str, float]) -> dict[str, float]:
-        return {"emd": -val["loss_d"]}

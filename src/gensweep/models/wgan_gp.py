@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import torch
 
-from gensweep.models.wgan import WGAN
+from gensweep.models.wgan import Wasserstein
 
 
-class WGANGP(WGAN):
+class WGANGP(Wasserstein):
     name = "wgan_gp"
     d_norm = "layer"
 
     def __init__(self, *, penalty: float = 10.0, betas: tuple[float, float] = (0.5, 0.9), **kwargs) -> None:
         self.penalty = float(penalty)
         self.betas = tuple(betas)
-        super().__init__(clip=float("inf"), warmup_g_steps=0, refresh_every=0, **kwargs)
+        super().__init__(**kwargs)
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
@@ -25,9 +25,6 @@ class WGANGP(WGAN):
     def compilable(self) -> list[str]:
         """The critic is differentiated twice (the penalty), which torch.compile does not support."""
         return ["generator"]
-
-    def after_d_step(self) -> None:
-        """No clipping: the gradient penalty replaces it."""
 
     def d_regulariser(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)

@@ -1,4 +1,5 @@
-"""Tiny datasets written in each set's real on-disk format, for loading through the real code offline.
+"""Datasets of made-up images written in each set's real on-disk format, to load through the real code offline:
+the tests' tiny sets and the benchmarks' full-size ones (throughput does not depend on the pixels).
 
 Images carry their label as brightness (label * 20 + noise) so tests can check that labels stay attached.
 """
