@@ -15,6 +15,32 @@ def save(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, lambda f: torch.save(state, f))
 
 
+def save_run(path: Path, epoch: int, step: int, seconds: float, identity: dict[str, Any], model: Any,
+             order: torch.Generator, partial: dict[str, Any] | None) -> None:
+    """A run's state after a finished `epoch`; with `partial`, in the middle of epoch + 1 (its state so far,
+    including the batch order that epoch was drawn from)."""
+    save(path, {
+        "epoch": epoch,
+        "step": step,
+        "seconds": seconds,
+        "identity": identity,
+        "model": model.state_dict(),
+        "order": order.get_state() if partial is None else partial["order"],
+        "rng": rng_state(),
+        "partial": partial,
+    })
+
+
+def restore_run(path: Path, identity: dict[str, Any], model: Any, order: torch.Generator) -> dict[str, Any]:
+    """Load the checkpoint at `path` into `model`, the batch order and the random state; returns it (epoch,
+    step, seconds, partial) for the trainer to continue from."""
+    state = load(path)
+    restore_model(path, state, identity, model)
+    order.set_state(state["order"])
+    set_rng_state(state["rng"])
+    return state
+
+
 def load(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)

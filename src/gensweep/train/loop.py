@@ -12,6 +12,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -212,34 +213,20 @@ class Trainer:
 
     def _checkpoint(self, epoch: int, step: int, seconds: float, partial: dict | None = None) -> None:
         """After a finished `epoch`; with `partial`, in the middle of epoch + 1 (its state so far)."""
-        checkpoint.save(
-            self.run_dir / CHECKPOINT,
-            {
-                "epoch": epoch,
-                "step": step,
-                "seconds": seconds,
-                "identity": self.identity,
-                "model": self.model.state_dict(),
-                "order": self.order.get_state() if partial is None else partial["order"],
-                "rng": checkpoint.rng_state(),
-                "partial": partial,
-            },
-        )
+        checkpoint.save_run(self.run_dir / CHECKPOINT, epoch, step, seconds, self.identity, self.model, self.order,
+                            partial)
         self.last_checkpoint_epoch = epoch
 
-    def _restore(self) -> tuple[int, int, float, dict | None]:
+    def _restore(self) -> _Progress:
         path = self.run_dir / CHECKPOINT
-        state = checkpoint.load(path)
-        checkpoint.restore_model(path, state, self.identity, self.model)
-        self.order.set_state(state["order"])
-        checkpoint.set_rng_state(state["rng"])
+        state = checkpoint.restore_run(path, self.identity, self.model, self.order)
         partial = state.get("partial")
         where = f"in epoch {partial['epoch']} after {partial['batches_done']} batches" if partial else f"at epoch {state['epoch']}"
         log.info("resumed from %s %s (step %d)", path, where, state["step"])
         self.last_checkpoint_epoch = int(state["epoch"])
-        return int(state["epoch"]), int(state["step"]), float(state["seconds"]), partial
+        return _Progress(int(state["epoch"]), int(state["step"]), float(state["seconds"]), partial)
 
-    def _summary(self, status: str, rows: list[dict[str, float]], wall: float, seconds: float, step: int) -> dict[str, Any]:
+    def _summary(self, status: str, rows: list[dict[str, float]], progress: _Progress) -> dict[str, Any]:
         final = {k: v for k, v in rows[-1].items() if not (isinstance(v, float) and math.isnan(v))} if rows else {}
         return {
             "status": status,
@@ -247,11 +234,11 @@ class Trainer:
             "device": str(self.device),
             "epochs_completed": int(final.get("epoch", 0)),
             "n_epochs": self.n_epochs,
-            "steps": step,
-            "train_seconds": round(seconds, 3),
+            "steps": progress.step,
+            "train_seconds": round(progress.seconds, 3),
             "startup_seconds": self.startup_seconds,
             "seconds_by_part": {k: round(v, 3) for k, v in self.parts.items()},
-            "wall_seconds": round(wall, 3),
+            "wall_seconds": round(time.perf_counter() - self.started, 3) if status != "running" else 0.0,
             **self._quality_summary(),
             # curves.png's panels, so that a sweep report can draw them without importing the model (torch)
             "curves": [[ylabel, list(columns)] for ylabel, columns in self.model.curves],
@@ -278,74 +265,83 @@ class Trainer:
         SIGTERM/SIGINT stop it at the next step with a mid-epoch checkpoint (RunInterrupted); a non-finite
         loss stops it without touching the last checkpoint (RunDiverged). Either way summary.json says so.
         """
-        start = self.started = time.perf_counter() if started is None else started
-        epoch, step, seconds, partial = self._restore() if resume else (0, 0, 0.0, None)
-        metrics = MetricsLog(self.run_dir / METRICS, self.columns, resume_epoch=epoch)
-        left = (self.train_data.n_batches(self.batch_size, drop_last=True) * (self.n_epochs - epoch)
-                - (int(partial["batches_done"]) if partial else 0))
-        warning = self.model.schedule_warning(left)
-        if warning:
-            log.warning("warning: %s", warning)
-        board = None
-        if self.tensorboard:
-            from gensweep.train.tensorboard import TensorBoardLog
-
-            board = TensorBoardLog(self.run_dir / "tensorboard", resume_epoch=epoch)
-        write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, 0.0, seconds, step))
+        self.started = time.perf_counter() if started is None else started
+        progress = self._restore() if resume else _Progress()
+        metrics = MetricsLog(self.run_dir / METRICS, self.columns, resume_epoch=progress.epoch)
+        self._warn_if_generator_untrained(progress)
+        board = self._open_tensorboard(progress.epoch)
+        write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, progress))
         if not resume:  # from the first step on, a killed run can be resumed (from its initial state)
             self._checkpoint(0, 0, 0.0)
         try:
             with StopSignals() as signals:
-                for epoch in range(epoch + 1, self.n_epochs + 1):
-                    t0 = time.perf_counter()
-                    try:
-                        train, step = self._train_epoch(epoch, step, signals, partial)
-                    except _Interrupt as stop:
-                        seconds += time.perf_counter() - t0
-                        self._checkpoint(epoch - 1, stop.step, seconds, stop.partial)
-                        raise RunInterrupted(stop.signum, epoch, stop.step, signals.forward) from None
-                    partial = None
-                    t1 = time.perf_counter()
-                    self.parts["steps"] += t1 - t0
-                    val = self._validate(epoch)
-                    self._check_finite(val, epoch, step, prefix="val_")
-                    seconds += time.perf_counter() - t0
-                    self.parts["validation"] += time.perf_counter() - t1
-                    row = self._epoch_row(epoch, step, seconds, train, val)
-                    samples = None
-                    with self._timed("samples"):
-                        if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
-                            samples = self._save_samples(epoch)
-                    with self._timed("logs"):
-                        metrics.append(row)
-                        if board is not None:
-                            board.epoch(row, samples, self.sample_nrow)
-                    with self._timed("checkpoints"):
-                        self._checkpoint(epoch, step, seconds)
-                    log.info(
-                        "epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
-                        "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), seconds,
-                    )
-                    if signals.received is not None and epoch < self.n_epochs:  # arrived after the last step
-                        raise RunInterrupted(signals.received, epoch, step, signals.forward)
+                for epoch in range(progress.epoch + 1, self.n_epochs + 1):
+                    self._epoch(epoch, progress, signals, metrics, board)
                 with self._timed("final_images"):
                     self._plot_curves(metrics.rows)
                     self._save_final_images()
         except RunStopped as stop:
             status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
-            summary = self._summary(status, metrics.rows, time.perf_counter() - start, seconds, stop.step)
-            write_json(self.run_dir / "summary.json", {**summary, "error": str(stop)})
+            progress.step = stop.step
+            write_json(self.run_dir / "summary.json", {**self._summary(status, metrics.rows, progress), "error": str(stop)})
             if metrics.rows:
                 self._plot_curves(metrics.rows)
             raise
         finally:
             if board is not None:
                 board.close()
-        summary = self._summary("completed", metrics.rows, time.perf_counter() - start, seconds, step)
+        summary = self._summary("completed", metrics.rows, progress)
         write_json(self.run_dir / "summary.json", summary)
         if signals.received is not None:  # the run finished, but a sweep must still stop here
-            raise RunInterrupted(signals.received, self.n_epochs, step, signals.forward)
+            raise RunInterrupted(signals.received, self.n_epochs, progress.step, signals.forward)
         return summary
+
+    def _epoch(self, epoch: int, progress: _Progress, signals: StopSignals, metrics: MetricsLog,
+               board: Any) -> None:
+        """Train one epoch (or the rest of a resumed one), validate, then write its row, grid and checkpoint."""
+        t0 = time.perf_counter()
+        try:
+            train, progress.step = self._train_epoch(epoch, progress.step, signals, progress.partial)
+        except _Interrupt as stop:
+            progress.seconds += time.perf_counter() - t0
+            self._checkpoint(epoch - 1, stop.step, progress.seconds, stop.partial)
+            raise RunInterrupted(stop.signum, epoch, stop.step, signals.forward) from None
+        progress.partial = None
+        t1 = time.perf_counter()
+        self.parts["steps"] += t1 - t0
+        val = self._validate(epoch)
+        self._check_finite(val, epoch, progress.step, prefix="val_")
+        progress.seconds += time.perf_counter() - t0
+        self.parts["validation"] += time.perf_counter() - t1
+        row = self._epoch_row(epoch, progress.step, progress.seconds, train, val)
+        samples = None
+        with self._timed("samples"):
+            if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
+                samples = self._save_samples(epoch)
+        with self._timed("logs"):
+            metrics.append(row)
+            if board is not None:
+                board.epoch(row, samples, self.sample_nrow)
+        with self._timed("checkpoints"):
+            self._checkpoint(epoch, progress.step, progress.seconds)
+        log.info("epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
+                 "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), progress.seconds)
+        if signals.received is not None and epoch < self.n_epochs:  # arrived after the epoch's last step
+            raise RunInterrupted(signals.received, epoch, progress.step, signals.forward)
+
+    def _warn_if_generator_untrained(self, progress: _Progress) -> None:
+        left = (self.train_data.n_batches(self.batch_size, drop_last=True) * (self.n_epochs - progress.epoch)
+                - (int(progress.partial["batches_done"]) if progress.partial else 0))
+        warning = self.model.schedule_warning(left)
+        if warning:
+            log.warning("warning: %s", warning)
+
+    def _open_tensorboard(self, resume_epoch: int) -> Any:
+        if not self.tensorboard:
+            return None
+        from gensweep.train.tensorboard import TensorBoardLog
+
+        return TensorBoardLog(self.run_dir / "tensorboard", resume_epoch=resume_epoch)
 
     @contextlib.contextmanager
     def _timed(self, part: str) -> Iterator[None]:
@@ -370,6 +366,17 @@ class Trainer:
             with self._timed("metrics"):
                 row.update(self.quality(self.model, seed=self.seed + 1))
         return row
+
+
+@dataclass
+class _Progress:
+    """Where the run stands: the last finished epoch, steps and training seconds so far, and a resumed
+    mid-epoch checkpoint's partial epoch (None once that epoch is finished)."""
+
+    epoch: int = 0
+    step: int = 0
+    seconds: float = 0.0
+    partial: dict[str, Any] | None = None
 
 
 class _Interrupt(Exception):
