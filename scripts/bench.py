@@ -113,7 +113,7 @@ def _build(cfg, shape: tuple[int, int, int]):
     model.accelerate(str(t.precision), t.channels_last, t.compile)
     if model.device.type == "cuda":
         torch.backends.cudnn.benchmark = bool(t.cudnn_benchmark)
-    model.set_train(True)
+    model.train()
     return model
 
 

@@ -51,7 +51,7 @@ def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[flo
     shape = (int(cfg.dataset.channels), int(cfg.dataset.image_size), int(cfg.dataset.image_size))
     torch.manual_seed(0)
     model = build_model(cfg, values, shape, max(int(cfg.dataset.n_classes), 1))
-    model.set_train(True)
+    model.train()
     batch = values["batch_size"]
     x = model.to_input(torch.randint(0, 256, (batch, *shape), dtype=torch.uint8))
     y = torch.randint(0, max(int(cfg.dataset.n_classes), 1), (batch,), device=model.device)

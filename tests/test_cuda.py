@@ -76,7 +76,7 @@ def test_speed_options_train_a_few_steps(option):
     if option == "16-mixed":  # the loss scale travels with the checkpoint
         fresh = build_model(cfg, validate(cfg), (1, 16, 16), 10)
         fresh.accelerate(precision="16-mixed")
-        fresh.load_state_dict(model.state_dict())
+        fresh.load_training_state(model.training_state())
         assert fresh.scaler.get_scale() == model.scaler.get_scale()
 
 

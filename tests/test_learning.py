@@ -37,7 +37,7 @@ def test_adversarial_defaults_learn_every_class(digits, name):
     model = build_model(cfg, validate(cfg), train.shape, 10)
     before = quality(model, seed=0)
     order, steps = torch.Generator().manual_seed(0), 0
-    model.set_train(True)
+    model.train()
     while steps < BUDGET[name]:
         for images, labels in train.batches(cfg.batch_size, order, drop_last=True):
             losses = model.train_step(model.to_input(images), labels)

@@ -245,8 +245,10 @@ def test_checkpoint_of_an_older_recipe_is_refused_and_kept(tmp_path):
     train_run(tmp_path, args)
     ckpt = tmp_path / "checkpoint.pt"
     state = torch.load(ckpt, weights_only=False)
-    del state["model"]["nets"]["generator_ema"]
-    state["model"]["extra"] = {"d_calls": 4}
+    weights = state["model"]["weights"]
+    for key in [k for k in weights if k.startswith("nets.generator_ema.")]:
+        del weights[key]
+    weights["_extra_state"] = {"d_calls": 4}
     torch.save(state, ckpt)
     before = ckpt.read_bytes()
     with pytest.raises(CheckpointError) as err:

@@ -113,7 +113,7 @@ def test_d_real_and_d_fake_show_a_discriminator_that_wins():
     torch.manual_seed(0)
     train, _ = load_splits(cfg.dataset)
     model = build_model(cfg, validate(cfg), train.shape, 10)
-    model.set_train(True)
+    model.train()
     x = model.to_input(train.images[:128])
     first = model.train_step(x, train.labels[:128])
     for _ in range(30):

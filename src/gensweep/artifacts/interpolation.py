@@ -21,7 +21,7 @@ def interpolate(
     model: GenerativeModel, real: torch.Tensor, labels: torch.Tensor, generator: torch.Generator, steps: int = 10
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(latent row, pixel row), each `steps` [0, 1] images, from two model-range images `real`."""
-    model.set_train(False)
+    model.eval()
     cond = labels[:1].repeat(2).to(model.device) if model.conditional else None  # one class along the path
     z = model.encode(real[:2])
     if z is None:

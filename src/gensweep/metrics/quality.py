@@ -95,7 +95,7 @@ class QualityMetrics:
     @torch.no_grad()
     def generate(self, model: GenerativeModel, seed: int) -> torch.Tensor:
         """n samples from fixed noise (and, for conditional models, classes in turn): comparable across epochs."""
-        model.set_train(False)
+        model.eval()
         gen = torch.Generator().manual_seed(seed)
         images = []
         for start in range(0, self.n, self.batch_size):

@@ -48,8 +48,9 @@ class Adversarial(GenerativeModel):
         self.init_weights()
         if self.ema > 0:  # a frozen copy that trails the generator's weights; it draws every sample
             self.nets["generator_ema"] = copy.deepcopy(self.nets["generator"]).requires_grad_(False).eval()
-        self.optims["generator"] = self.make_optimizer(self.nets["generator"].parameters())
-        self.optims["discriminator"] = self.make_optimizer(self.nets["discriminator"].parameters())
+
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {name: self.make_optimizer(self.nets[name].parameters()) for name in ("generator", "discriminator")}
 
     # --- what subclasses choose -------------------------------------------------------------------------
     def make_optimizer(self, params) -> torch.optim.Optimizer:
@@ -138,10 +139,11 @@ class Adversarial(GenerativeModel):
         for mine, theirs in zip(avg.buffers(), g.buffers()):
             mine.copy_(theirs)
 
-    def set_train(self, mode: bool) -> None:
-        super().set_train(mode)
+    def train(self, mode: bool = True) -> Adversarial:
+        super().train(mode)
         if "generator_ema" in self.nets:
             self.nets["generator_ema"].eval()  # never trained: it samples with batch norm's running statistics
+        return self
 
     def compilable(self) -> list[str]:
         return [name for name in self.nets if name != "generator_ema"]
@@ -155,11 +157,12 @@ class Adversarial(GenerativeModel):
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples come from the averaged generator when there is one, else from the trained one."""
-        return self.to_unit(self.nets.get("generator_ema", self.nets["generator"])(z, labels))
+        return self.to_unit(self.nets["generator_ema" if "generator_ema" in self.nets else "generator"](z, labels))
 
-    def extra_state(self) -> dict[str, Any]:
+    def get_extra_state(self) -> dict[str, Any]:
+        """The step counters, which state_dict then carries (the WGAN's critic schedule depends on them)."""
         return {"g_steps": self.g_steps, "d_since_g": self.d_since_g}
 
-    def load_extra_state(self, state: dict[str, Any]) -> None:
+    def set_extra_state(self, state: dict[str, Any]) -> None:
         self.g_steps = int(state["g_steps"])
         self.d_since_g = int(state["d_since_g"])

@@ -16,11 +16,13 @@ class ConvAutoencoder(GenerativeModel):
 
     def __init__(self, *, betas: tuple[float, float] = (0.9, 0.999), **common) -> None:
         super().__init__(**common)
-        c = self
-        self.nets["encoder"] = ConvEncoder(c.image_shape, c.latent_outputs * c.z_dim, c.n_layers, c.width).to(c.device)
-        self.nets["decoder"] = ConvDecoder(c.image_shape, c.z_dim, c.n_layers, c.width, out_activation="none").to(c.device)
-        params = [p for net in self.nets.values() for p in net.parameters()]
-        self.optims["adam"] = torch.optim.Adam(params, lr=c.lr, betas=tuple(betas))
+        self.betas = tuple(betas)
+        shape, depth, width = self.image_shape, self.n_layers, self.width
+        self.nets["encoder"] = ConvEncoder(shape, self.latent_outputs * self.z_dim, depth, width).to(self.device)
+        self.nets["decoder"] = ConvDecoder(shape, self.z_dim, depth, width, out_activation="none").to(self.device)
+
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"adam": torch.optim.Adam(self.nets.parameters(), lr=self.lr, betas=self.betas)}
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The latent code used for reconstructions and interpolations (the mean for a VAE)."""

@@ -2,7 +2,11 @@
 
 The trainer never looks inside a model. It hands over float batches in the model's own value range
 (`to_input`), averages whatever `train_step` and `evaluate` return, asks `estimates` for the derived
-columns (JSD, EMD), draws sample grids with `sample`, and checkpoints through `state_dict`.
+columns (JSD, EMD), draws sample grids with `sample`, and checkpoints through `training_state`.
+
+A model is an `nn.Module`: its networks sit in the `nets` ModuleDict and any statistics it keeps (the CAE's
+latent codes, the GAN's step counters) in buffers or its extra state, so PyTorch's `state_dict`, `train()`
+and `eval()` cover all of it.
 """
 from __future__ import annotations
 
@@ -16,8 +20,9 @@ import torch.nn as nn
 PRECISIONS = {"32": None, "bf16": torch.bfloat16, "16-mixed": torch.float16}
 
 
-class GenerativeModel:
-    """Base class. Subclasses build `self.nets` and `self.optims` in `__init__` and set the class variables."""
+class GenerativeModel(nn.Module):
+    """Base class. Subclasses call `super().__init__` first, then build `self.nets` and set their fields;
+    `build_optimizers` runs on first use of `optims`, after the whole model exists."""
 
     name: ClassVar[str]
     # Value range the networks see and produce: "unit" = [0, 1] (BCE / MSE decoders), "symmetric" = [-1, 1]
@@ -43,6 +48,7 @@ class GenerativeModel:
         lr: float,
         device: torch.device,
     ) -> None:
+        super().__init__()
         self.image_shape = tuple(image_shape)
         self.n_classes = n_classes
         self.z_dim = z_dim
@@ -50,8 +56,8 @@ class GenerativeModel:
         self.width = width
         self.lr = lr
         self.device = device
-        self.nets: dict[str, nn.Module] = {}
-        self.optims: dict[str, torch.optim.Optimizer] = {}
+        self.nets = nn.ModuleDict()
+        self._optims: dict[str, torch.optim.Optimizer] | None = None
         self.amp_dtype: torch.dtype | None = None  # autocast dtype of train_step (None: float32)
         self.scaler: torch.amp.GradScaler | None = None  # float16 only: keeps small gradients from underflowing
         self.memory_format = torch.contiguous_format
@@ -78,11 +84,21 @@ class GenerativeModel:
 
     def n_parameters(self) -> int:
         """Parameters of all the model's networks (what its weights, gradients and optimizer state scale with)."""
-        return sum(p.numel() for net in self.nets.values() for p in net.parameters())
+        return sum(p.numel() for p in self.nets.parameters())
 
     def compilable(self) -> list[str]:
         """Networks torch.compile may wrap (not those that need double backward, which it cannot do)."""
         return list(self.nets)
+
+    def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The model's optimizers by name (what `optimize` steps and a checkpoint keeps)."""
+        raise NotImplementedError
+
+    @property
+    def optims(self) -> dict[str, torch.optim.Optimizer]:
+        if self._optims is None:
+            self._optims = self.build_optimizers()
+        return self._optims
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
@@ -137,10 +153,6 @@ class GenerativeModel:
         """Quantities derived from the epoch's averaged validation metrics (JSD, EMD)."""
         return {}
 
-    def set_train(self, mode: bool) -> None:
-        for net in self.nets.values():
-            net.train(mode)
-
     # --- images -----------------------------------------------------------------------------------------
     def sample_inputs(self, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """Fixed inputs for the per-epoch sample grid: (z, labels or None, images per row).
@@ -170,26 +182,30 @@ class GenerativeModel:
         return None if z is None else self.decode(z)
 
     # --- checkpoints ------------------------------------------------------------------------------------
-    def extra_state(self) -> dict[str, Any]:
-        """Training state outside the networks and optimizers (step counters)."""
-        return {}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        pass
-
-    def state_dict(self) -> dict[str, Any]:
+    def training_state(self) -> dict[str, Any]:
+        """Everything a checkpoint keeps: weights, buffers and counters (state_dict), optimizers, loss scaler."""
         return {
-            "nets": {k: v.state_dict() for k, v in self.nets.items()},
+            "weights": self.state_dict(),
             "optims": {k: v.state_dict() for k, v in self.optims.items()},
-            "extra": self.extra_state(),
             "scaler": None if self.scaler is None else self.scaler.state_dict(),
         }
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        for k, net in self.nets.items():
-            net.load_state_dict(state["nets"][k])
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        self.load_state_dict(state["weights"] if "weights" in state else _weights_of_old_layout(state))
         for k, opt in self.optims.items():
             opt.load_state_dict(state["optims"][k])
-        self.load_extra_state(state["extra"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
+
+
+def _weights_of_old_layout(state: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint of the version before models were nn.Modules (networks by name, counters or latent codes
+    in "extra") as the state_dict of the same model now."""
+    weights = {f"nets.{name}.{k}": v for name, net in state["nets"].items() for k, v in net.items()}
+    extra = state.get("extra") or {}
+    if "codes" in extra:  # an autoencoder's ex-post mixture
+        weights["mixture.codes"] = extra["codes"]
+        weights["mixture._extra_state"] = {"n_seen": extra["n_seen"]}
+    elif extra:  # the GAN family's step counters
+        weights["_extra_state"] = extra
+    return weights

@@ -7,8 +7,6 @@ about 17 (docs/models.md).
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 
@@ -39,9 +37,3 @@ class CAE(ConvAutoencoder):
 
     def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.mixture.draw(z))
-
-    def extra_state(self) -> dict[str, Any]:
-        return self.mixture.state()
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        self.mixture.load(state)

@@ -9,16 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn as nn
 
 
-class LatentMixture:
-    """A ring buffer of the latest codes, and the mixture over them, refitted whenever new codes arrived."""
+class LatentMixture(nn.Module):
+    """A ring buffer of the latest codes (a buffer, so the model's state_dict keeps it), and the mixture over
+    them, refitted whenever new codes arrived."""
 
     n_codes = 10_000  # the last ~80 batches at batch 128
 
     def __init__(self, z_dim: int, components: int, device: torch.device) -> None:
+        super().__init__()
         self.z_dim, self.components = z_dim, components
-        self.codes = torch.zeros(self.n_codes, z_dim, device=device)
+        self.register_buffer("codes", torch.zeros(self.n_codes, z_dim, device=device))
         self.n_seen = 0  # codes written so far (also the fit's freshness stamp)
         self.fitted: dict[str, torch.Tensor] | None = None
         self.fitted_at = -1
@@ -63,10 +66,9 @@ class LatentMixture:
         eps = torch.cat([normal.icdf(inside).to(z.dtype)[:, None], z[:, 1:]], dim=1)
         return gmm["means"][k] + torch.einsum("nij,nj->ni", gmm["chol"][k], eps)
 
-    def state(self) -> dict[str, Any]:
-        return {"codes": self.codes, "n_seen": self.n_seen}
+    def get_extra_state(self) -> dict[str, Any]:
+        return {"n_seen": self.n_seen}
 
-    def load(self, state: dict[str, Any]) -> None:
-        self.codes.copy_(state["codes"])
+    def set_extra_state(self, state: dict[str, Any]) -> None:
         self.n_seen = int(state["n_seen"])
         self.fitted = None

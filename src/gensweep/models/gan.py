@@ -30,8 +30,8 @@ class GAN(Adversarial):
               ("mean D(x), D(G(z))", ("train_d_real", "train_d_fake")))
 
     def __init__(self, *, betas: tuple[float, float] = (0.5, 0.999), **kwargs) -> None:
-        self.betas = tuple(betas)
         super().__init__(**kwargs)
+        self.betas = tuple(betas)
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.lr, betas=self.betas)

@@ -10,8 +10,6 @@ fill are then not sampled. On Fashion-MNIST after 20 epochs this took FID from 5
 """
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 
@@ -53,10 +51,3 @@ class VAE(ConvAutoencoder):
 
     def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(z if self.mixture is None else self.mixture.draw(z))
-
-    def extra_state(self) -> dict[str, Any]:
-        return {} if self.mixture is None else self.mixture.state()
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        if self.mixture is not None:
-            self.mixture.load(state)

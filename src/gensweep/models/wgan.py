@@ -42,11 +42,11 @@ class WGAN(Wasserstein):
 
     def __init__(self, *, clip: float = 0.01, warmup_g_steps: int = 25, warmup_critic_steps: int = 100,
                  refresh_every: int = 500, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.clip = float(clip)
         self.warmup_g_steps = int(warmup_g_steps)
         self.warmup_critic_steps = int(warmup_critic_steps)
         self.refresh_every = int(refresh_every)
-        super().__init__(**kwargs)
         self.after_d_step()  # start inside the clipping box as well
 
     def critic_steps(self, g_steps: int) -> int:

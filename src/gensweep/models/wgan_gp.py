@@ -15,9 +15,9 @@ class WGANGP(Wasserstein):
     d_norm = "layer"
 
     def __init__(self, *, penalty: float = 10.0, betas: tuple[float, float] = (0.5, 0.9), **kwargs) -> None:
+        super().__init__(**kwargs)
         self.penalty = float(penalty)
         self.betas = tuple(betas)
-        super().__init__(**kwargs)
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.lr, betas=self.betas)

@@ -24,7 +24,7 @@ def save_run(path: Path, epoch: int, step: int, seconds: float, identity: dict[s
         "step": step,
         "seconds": seconds,
         "identity": identity,
-        "model": model.state_dict(),
+        "model": model.training_state(),
         "order": order.get_state() if partial is None else partial["order"],
         "rng": rng_state(),
         "partial": partial,
@@ -65,7 +65,7 @@ def restore_model(path: Path, state: dict[str, Any], identity: dict[str, Any], m
         ours = " ".join(f"{k}={v}" for k, v in sorted(identity.items()))
         raise CheckpointError(f"{path} belongs to a different run ({theirs}) than this one ({ours}); {fix}")
     try:
-        model.load_state_dict(state["model"])
+        model.load_training_state(state["model"])
     except (RuntimeError, KeyError) as err:  # networks or counters of another layout (an older recipe)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(

@@ -112,7 +112,7 @@ class Trainer:
         check costs a device sync).
         """
         model = self.model
-        model.set_train(True)
+        model.train()
         epoch_order = self.order.get_state()  # the permutation below is drawn from here; kept for a resume
         done = 0 if resumed is None else int(resumed["batches_done"])
         sums: dict[str, torch.Tensor] = {}
@@ -177,7 +177,7 @@ class Trainer:
         training random stream, so a resumed run sees the same numbers as an uninterrupted one.
         """
         model = self.model
-        model.set_train(False)
+        model.eval()
         sums: dict[str, float] = defaultdict(float)
         seen = 0
         devices = [self.device] if self.device.type == "cuda" else []
@@ -195,7 +195,7 @@ class Trainer:
     # --- artifacts ----------------------------------------------------------------------------------------
     @torch.no_grad()
     def _save_samples(self, epoch: int) -> torch.Tensor:
-        self.model.set_train(False)
+        self.model.eval()
         images = self.model.sample(self.sample_z, self.sample_labels)
         save_grid(images, self.run_dir / "samples" / f"epoch_{epoch:03d}.png", nrow=self.sample_nrow)
         return images
@@ -203,7 +203,7 @@ class Trainer:
     @torch.no_grad()
     def _save_final_images(self) -> None:
         """reconstructions.png (models with an encoder) and the latent-vs-pixel interpolation."""
-        self.model.set_train(False)
+        self.model.eval()
         originals = self.model.to_input(self.val_data.images[:8])
         recon = self.model.reconstruct(originals)
         if recon is not None:
