@@ -84,7 +84,7 @@ if [ "$DRY" = 1 ]; then
     BENCH=(--models vae,dcgan "${TINY[@]}")
     VARIANTS=(--models dcgan --variants 32,channels_last "${TINY[@]}")   # bf16 and compile: slow on a CPU
     STUDIES=(s5_zappos --steps 1)
-    SWEEP=(dataset.subset=128 batch_size=32 n_epochs=1)
+    SWEEP=(debug=smoke)
     LIMITS=(90 120 120 60 120)
 else
     DEVICE=cuda

@@ -15,10 +15,10 @@ if [[ "${1:-}" == "--report" ]]; then
   rm -rf "$sweep"
   GENSWEEP_JOBS=1 "$python" -m gensweep experiment=s1_depth dataset=digits seed=0,1,2 n_epochs=30 metrics.every=10 \
     trainer.progress=false hydra/launcher=joblib hydra.sweep.dir="$sweep" -m >/dev/null
-  cp "$sweep"/report/effect_arm.png docs/images/report_effect_arm.png
+  cp "$sweep"/report/effect_model_preset.png docs/images/report_effect_model_preset.png
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1500 \
     --screenshot="$PWD/docs/images/report_index.png" "file://$PWD/$sweep/report/index.html" 2>/dev/null
-  echo "docs/images/report_effect_arm.png and report_index.png from $sweep"
+  echo "docs/images/report_effect_model_preset.png and report_index.png from $sweep"
   exit 0
 fi
 if [[ "${1:-}" == "--studies" ]]; then

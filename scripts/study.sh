@@ -18,8 +18,7 @@ name="$study"
 extra=()
 if [[ "$smoke" == "1" ]]; then
   name="$study-smoke"
-  extra=(n_epochs=1 dataset.subset=128 batch_size=64 metrics.n_samples=64 metrics.classifier_steps=200
-         trainer.eval_batches=2 trainer.progress=false)
+  extra=(debug=smoke)  # conf/debug/smoke.yaml
   if [[ "${GENSWEEP_SMOKE_DATA:-digits}" != "real" ]]; then extra+=(dataset=digits); fi
 fi
 dir="${GENSWEEP_STUDIES:-outputs/studies}/$name/$(date +%Y-%m-%d_%H-%M-%S)"

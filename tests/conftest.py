@@ -1,7 +1,6 @@
 """Shared helpers: compose gensweep's real config in-process, or run the real CLI in a subprocess."""
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -50,8 +49,8 @@ def on_device(device: str) -> str:
 # Every device a device-parametrised test runs on; the cuda one is skipped without a GPU.
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.cuda)]
 
-# Fast settings for smoke runs: a 128-image subset of the bundled digits, progress bars off.
-SMOKE = ["dataset.subset=128", "batch_size=32", "trainer.progress=false"]
+# Fast settings for smoke runs (conf/debug/smoke.yaml): a 128-image subset, small FID settings, no progress bars.
+SMOKE = ["debug=smoke"]
 
 
 def make_cfg(overrides: list[str]) -> DictConfig:
@@ -63,11 +62,6 @@ def train_run(run_dir: Path, overrides: list[str], resume: bool = False) -> dict
     cfg = make_cfg(overrides + (["resume=true"] if resume else []))
     run_dir.mkdir(parents=True, exist_ok=True)
     return train(cfg, run_dir)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

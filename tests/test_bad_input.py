@@ -1,5 +1,8 @@
 """The bad-input table (docs/reliability.md, "Bad input"): each case stops before training with a message naming the key
-or path, a non-zero exit, no traceback, and nothing left that a later resume could take for progress."""
+or path, a non-zero exit, no traceback, and nothing left that a later resume could take for progress.
+
+Run end to end through the command line, one case per kind of check; test_config.py checks every key's values
+against validate() directly, without a process each."""
 from __future__ import annotations
 
 import pytest
@@ -12,25 +15,19 @@ CASES = [
     (["model=vae,gann", "-m"], "model=gann is not a known model: use one of cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp"),
     (["z_dim=abc"], "z_dim='abc' is invalid: must be a positive integer"),
     (["zdim=8"], "zdim is not a config key: check its spelling (python -m gensweep --cfg job lists every key), or add it as a new key with +zdim=8"),
-    (["z_dim=0"], "z_dim=0 is invalid: must be a positive integer"),
     (["n_layers=9"], "n_layers=9 is too deep for 16x16 images"),
     (["n_layers=-1"], "n_layers=-1 is invalid"),
-    (["width=0"], "width=0 is invalid"),
-    (["batch_size=0"], "batch_size=0 is invalid"),
     (["lr=abc"], "lr='abc' is invalid: must be a positive number"),
-    (["lr=0"], "lr=0 is invalid"),
-    (["n_epochs=0"], "n_epochs=0 is invalid"),
     (["n_epochs=1.5"], "n_epochs=1.5 is invalid"),
     (["seed=-1"], "seed=-1 is invalid"),
     (["device=cuda"], "device=cuda is unavailable: this machine has no CUDA GPU"),  # skipped where there is one
-    (["device=tpu"], "device='tpu' is invalid: use auto, cpu, cuda or cuda:N"),
     (["model=vae,gan", "jobs_per_gpu=two", "-m"], "jobs_per_gpu='two' is invalid: must be a positive integer"),
     (["batch_size=5000"], "batch_size=5000 is larger than the training set (1438 images)"),
     (["dataset=mnist", "dataset.root={file}"], "is a file, not a folder"),
     (["dataset=mnist", "dataset.root={empty}", "dataset.download=false"], "MNIST files not found under {empty}"),
     (["hydra.run.dir={file}/run"], "hydra.run.dir={file}/run cannot be created"),
     (["metrics.backbone=resnet"], "metrics.backbone='resnet' is invalid"),
-    (["logger=wandb"], "logger='wandb' is invalid"),
+    (["logger=wandb"], "logger=wandb is not a known logger: use one of csv, tensorboard"),
     (["resume={empty}"], "resume={empty}: {empty} has no checkpoint.pt"),
     (["resume=no/such/run"], "resume=no/such/run: no such folder"),
     (["model=wgan", "model.n_critic=0"], "model.n_critic=0 is invalid: must be a positive integer"),

@@ -5,7 +5,8 @@ import json
 import subprocess
 import sys
 
-from conftest import SMOKE, read_csv, run_cli
+from conftest import SMOKE, run_cli
+from gensweep.files import read_csv
 
 
 def test_multirun_makes_one_folder_per_job(tmp_path):
@@ -49,8 +50,7 @@ def test_resume_without_a_checkpoint_is_one_line(tmp_path):
 def test_a_failing_job_does_not_stop_the_sweep_under_joblib(tmp_path):
     """Under joblib the jobs run in other processes: the exit status comes from the runs' summaries (the basic
     launcher's case is test_report.py's sweep with failing runs)."""
-    proc = run_cli(["model=cae", "batch_size=32,4096", "n_epochs=1", "dataset.subset=128", "hydra/launcher=joblib",
-                    "-m"], cwd=tmp_path)
+    proc = run_cli(["model=cae", "debug=smoke", "batch_size=32,4096", "hydra/launcher=joblib", "-m"], cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "1 run(s) of the sweep failed" in proc.stderr
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import GPU, SMOKE, make_cfg, read_csv, run_cli, train_run
+from conftest import GPU, SMOKE, make_cfg, run_cli, train_run
+from gensweep.files import read_csv
 from gensweep.config import validate
 from gensweep.models.build import build_model
 from gensweep.train.loop import Trainer

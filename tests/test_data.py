@@ -3,33 +3,36 @@ from __future__ import annotations
 
 import torch
 
-from conftest import make_cfg
-from gensweep.data import build_datasets
+from conftest import make_cfg, train_run
+from gensweep.data import load_splits
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors
 
 
 def test_digits_shape_range_labels_and_fixed_split():
-    cfg = make_cfg([]).dataset
-    train, val = build_datasets(cfg)
+    """16x16 uint8 digits over the full range, every class in both splits, and a validation split fixed by
+    dataset.split_seed: a run with another seed validates on the same images."""
+    train, val = load_splits(make_cfg([]).dataset)
     assert len(train) + len(val) == 1797 and len(val) == 359
     assert train.images.dtype == torch.uint8 and train.shape == (1, 16, 16)
     assert train.images.max() == 255 and train.images.min() == 0
     assert set(train.labels.tolist()) == set(range(10)) == set(val.labels.tolist())
-    again_train, again_val = build_datasets(cfg)
-    assert torch.equal(val.images, again_val.images)  # the split does not depend on the run's seed
+    _, other_seed = load_splits(make_cfg(["seed=7"]).dataset)
+    assert torch.equal(val.images, other_seed.images)
+    _, other_split = load_splits(make_cfg(["dataset.split_seed=7"]).dataset)
+    assert not torch.equal(val.images, other_split.images)
 
 
 def test_digits_are_converted_once_then_read_from_the_cache(monkeypatch):
     cfg = make_cfg(["dataset.image_size=12"]).dataset
-    train, val = build_datasets(cfg)
+    train, val = load_splits(cfg)
     import sklearn.datasets
 
     def no_sklearn():
         raise AssertionError("a cached run must not decode the digits again")
 
     monkeypatch.setattr(sklearn.datasets, "load_digits", no_sklearn)
-    again_train, again_val = build_datasets(cfg)
+    again_train, again_val = load_splits(cfg)
     assert again_train.shape == (1, 12, 12)
     assert torch.equal(train.images, again_train.images) and torch.equal(val.labels, again_val.labels)
 
@@ -42,9 +45,13 @@ def test_seeded_split_is_disjoint_complete_and_seed_bound():
     assert not torch.equal(seeded_split(data, 0.2, split_seed=4)[1].labels, val.labels)
 
 
-def test_subset_keeps_n_training_images_and_all_validation():
-    train, val = build_datasets(make_cfg(["dataset.subset=100"]).dataset)
-    assert len(train) == 100 and len(val) == 359
+def test_a_run_with_a_subset_trains_on_that_many_images(tmp_path, caplog):
+    """dataset.subset=100 at batch 10: ten steps an epoch, and the run says 100 training images."""
+    caplog.set_level("INFO", logger="gensweep")
+    summary = train_run(tmp_path, ["dataset.subset=100", "batch_size=10", "n_epochs=1", "metrics.backbone=none",
+                                   "trainer.progress=false"])
+    assert summary["steps"] == 10
+    assert "100 train / 359 val images" in caplog.text
 
 
 def test_batches_cover_a_permutation_each_epoch():

@@ -37,8 +37,7 @@ def test_plain_install_runs_from_any_folder(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import gensweep.conf; print(gensweep.conf.__path__[0])"],
                            cwd=work, env=env, capture_output=True, text=True)
     assert Path(where.stdout.strip()).resolve() == (site / "gensweep" / "conf").resolve(), where.stderr
-    proc = subprocess.run([sys.executable, "-m", "gensweep", "model=gan", "n_epochs=1", "dataset.subset=128",
-                           "batch_size=32", "trainer.progress=false", "metrics.backbone=none"],
+    proc = subprocess.run([sys.executable, "-m", "gensweep", "model=gan", "debug=smoke", "metrics.backbone=none"],
                           cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     (run,) = list((work / "outputs" / "runs").glob("*/*"))

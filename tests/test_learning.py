@@ -48,3 +48,9 @@ def test_adversarial_defaults_learn_every_class(digits, name):
     after = quality(model, seed=0)
     assert after["classes_covered"] >= 8, (name, after)
     assert after["fid"] < 0.5 * before["fid"], (name, before["fid"], after["fid"])
+    if model.conditional:  # the samples asked for class c are classified as c: the rows of its grid follow classes
+        images = quality.generate(model, seed=0)  # labels 0, 1, ..., 9, 0, 1, ... in turn
+        predicted = quality.head(quality.features(images).float()).argmax(1)
+        asked = torch.arange(len(images)) % 10
+        # 57% at this budget; ignoring the label would give 10%
+        assert (predicted == asked).float().mean() > 0.4, (predicted == asked).float().mean()

@@ -4,9 +4,8 @@ from __future__ import annotations
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import SMOKE, make_cfg, read_csv, train_run
-from gensweep.config import validate
-from gensweep.errors import ConfigError
+from conftest import SMOKE, train_run
+from gensweep.files import read_csv
 
 
 def _events(run_dir):
@@ -28,7 +27,3 @@ def test_tensorboard_scalars_match_metrics_csv_after_resume(tmp_path):
     images = acc.Images("samples")
     assert [e.step for e in images] == [1, 2, 3] and images[0].width > 64
 
-
-def test_unknown_logger_is_refused():
-    with pytest.raises(ConfigError, match="logger='wandb' is invalid: use csv"):
-        validate(make_cfg(["logger=wandb"]))

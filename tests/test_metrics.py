@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,8 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
-from conftest import SMOKE, make_cfg, read_csv, train_run
+from conftest import SMOKE, make_cfg, train_run
+from gensweep.files import read_csv
 from gensweep.data import load_splits
 from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance
 from gensweep.metrics.quality import QualityMetrics, inception_score
@@ -78,11 +78,23 @@ def test_fid_and_kid_match_torchmetrics():
     assert ours_kid == pytest.approx(float(kid.compute()[0]), rel=1e-6)
 
 
-def test_classifier_backbone_is_accurate_and_cached(digits_quality):
-    quality, _, _ = digits_quality
+def test_classifier_backbone_is_accurate_and_cached(digits_quality, monkeypatch):
+    """Trained once per dataset: a second backbone loads the cached weights (training again would fail here)
+    and extracts the same features."""
+    import gensweep.metrics.classifier
+
+    quality, train, val = digits_quality
     assert quality.classifier_accuracy > 0.9
-    cache = list(Path(os.environ["GENSWEEP_DATA"]).glob("gensweep-cache/digits-classifier-labels10-*.pt"))
-    assert len(cache) == 1
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the cached classifier was trained again")
+
+    monkeypatch.setattr(gensweep.metrics.classifier, "train_classifier", no_training)
+    cfg = make_cfg([])
+    again = QualityMetrics(cfg.metrics, cfg.dataset, train, val, 10, torch.device("cpu"))
+    images = val.images[:32].float() / 255
+    assert again.classifier_accuracy == quality.classifier_accuracy
+    assert torch.equal(again.features(images), quality.features(images))
 
 
 def test_fid_orders_real_noise_and_mixtures(digits_quality):
@@ -191,7 +203,8 @@ def test_inception_backbone_errors_name_the_file(tmp_path):
 def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
     from conftest import run_cli
 
-    proc = run_cli(["model=dcgan", "n_epochs=1", *SMOKE], cwd=tmp_path)
+    full = [*SMOKE, "metrics.n_samples=1000", "metrics.classifier_steps=1000"]  # FID on all 359 held-out digits
+    proc = run_cli(["model=dcgan", "n_epochs=1", *full], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
     summary = json.loads((run / "summary.json").read_text())
@@ -203,7 +216,7 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
 
     again = score(str(run))
     assert again["fid"] == pytest.approx(summary["final"]["fid"], rel=1e-6)  # same samples, same backbone
-    floor, noise = score("train"), score("noise")
+    floor, noise = score("train", *full), score("noise", *full)  # the run's metric settings
     assert floor["fid"] == pytest.approx(summary["fid_real_floor"], rel=1e-3)
     assert floor["fid"] < 0.1 * noise["fid"] and floor["classes_covered"] == 10
     images = tmp_path / "pngs"
@@ -215,7 +228,7 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
     _, val = load_splits(make_cfg([]).dataset)
     for i, image in enumerate(val.images[:40]):
         Image.fromarray(image[0].numpy()).save(images / f"{i:02d}.png")
-    from_files = score(str(images))
+    from_files = score(str(images), *full)
     assert from_files["images"] == 40 and from_files["fid"] < 0.5 * noise["fid"]
     bad = subprocess.run([sys.executable, "-m", "gensweep.score", str(tmp_path / "nothing")], cwd=tmp_path,
                          capture_output=True, text=True)

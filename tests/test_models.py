@@ -8,7 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import DEVICES, SMOKE, make_cfg, on_device, read_csv, train_run
+from conftest import DEVICES, SMOKE, make_cfg, on_device, train_run
+from gensweep.files import read_csv
 from gensweep.models.build import build_model
 from gensweep.config import resolve_device, validate
 
@@ -29,7 +30,7 @@ def test_model_trains_two_epochs_with_artifacts(tmp_path, model, device):
 
     rows = read_csv(tmp_path / "metrics.csv")
     assert [int(r["epoch"]) for r in rows] == [1, 2]
-    assert [int(r["step"]) for r in rows] == [4, 8]  # 128 images / batch 32
+    assert [int(r["step"]) for r in rows] == [2, 4]  # 128 images / batch 64 (debug=smoke)
     header = list(rows[0])
     assert header[:3] == ["epoch", "step", "seconds"]
     assert any(c.startswith("train_") for c in header) and any(c.startswith("val_") for c in header)
@@ -66,17 +67,8 @@ def test_model_trains_two_epochs_with_artifacts(tmp_path, model, device):
     assert saved["final"]["epoch"] == 2
 
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
-    assert state["epoch"] == 2 and state["step"] == 8
+    assert state["epoch"] == 2 and state["step"] == 4
     assert any(k.startswith("nets.") for k in state["model"]["weights"]) and set(state["model"]["optims"])
-
-
-def test_cdcgan_rows_follow_classes(tmp_path):
-    """The conditional grid asks row r for class r: the sample inputs say so."""
-    cfg = make_cfg(["model=cdcgan", "device=cpu"])
-    model = build_model(cfg, validate(cfg), (1, 16, 16), 10)
-    z, labels, nrow = model.sample_inputs(torch.Generator().manual_seed(0))
-    assert nrow == 8 and len(z) == 80
-    assert labels.view(10, 8).tolist() == [[c] * 8 for c in range(10)]
 
 
 def _build(overrides: list[str], image_shape=(1, 16, 16)):

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SMOKE, read_csv, run_cli
+from conftest import SMOKE, run_cli
+from gensweep.files import read_csv
 
 QUICK = [*SMOKE, "metrics.backbone=none"]
 
@@ -84,11 +85,12 @@ def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_pat
     assert [r["epoch"] for r in read_csv(gan_run / "metrics.csv")] == ["1", "2", "3"]
     assert sorted(p.name for p in gan_run.glob(".hydra*")) == [".hydra", ".hydra.1", ".hydra.2"]
     assert len(_runs(tmp_path)) == 2
-    # resume=true with the command's own settings, which leave out the run's dataset.subset: said, not silent
+    # resume=true with the command's own settings, which leave out the run's debug=smoke (its 128-image subset):
+    # said, not silent
     fourth = run_cli([*settings, "n_epochs=4", "resume=true", "batch_size=32", "trainer.progress=false",
                       "metrics.backbone=none"], cwd=tmp_path)
     assert fourth.returncode == 0, fourth.stderr
-    assert (f"gensweep: warning: resume=true continues {gan_run.relative_to(tmp_path)} without its own dataset.subset=128 "
+    assert (f"gensweep: warning: resume=true continues {gan_run.relative_to(tmp_path)} without its own debug=smoke "
             "(now the default)") in fourth.stderr
     assert "1438 train" in fourth.stdout
     before = tree_hash(tmp_path)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import SMOKE, make_cfg, read_csv, train_run
+from conftest import SMOKE, make_cfg, train_run
+from gensweep.files import read_csv
 from gensweep.models.build import build_model
 from gensweep.config import validate
 from gensweep.errors import ConfigError

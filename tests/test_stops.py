@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMOKE, read_csv, run_cli
+from conftest import SMOKE, run_cli
+from gensweep.files import read_csv
 from gensweep.train.stops import StopSignals
 
 FAST = [*SMOKE, "metrics.backbone=none", "trainer.sample_every=1000"]
@@ -129,8 +130,7 @@ main()
 def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp_path):
     """SIGINT before the training loop (which would checkpoint instead): no traceback, exit 130."""
     marker = tmp_path / "held"
-    args = ["n_epochs=1", "dataset.subset=128", "batch_size=32", "trainer.progress=false",
-            f"dataset.cache_dir={tmp_path / 'cache'}"]
+    args = [*SMOKE, f"dataset.cache_dir={tmp_path / 'cache'}"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENSWEEP_TEST_MARKER": str(marker)}
     proc = subprocess.Popen([sys.executable, "-c", HELD_AT_STARTUP, *args], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -265,7 +265,7 @@ from gensweep.models.vae import VAE
 step, calls = VAE.train_step, []
 def step_then_fail(self, *args):
     calls.append(1)
-    if len(calls) > 4:  # 128 images at batch 32: the first step of epoch 2
+    if len(calls) > 2:  # 128 images at batch 64 (debug=smoke): the first step of epoch 2
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (and a page of statistics)")
     return step(self, *args)
 VAE.train_step = step_then_fail

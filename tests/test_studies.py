@@ -1,4 +1,4 @@
-"""The five studies as sweeps: each study's smoke script end to end (what CI runs), the arms' settings, and
+"""The five studies as sweeps: each study's smoke script end to end (what CI runs), the model presets' settings, and
 the sweeps on the joblib launcher, on submitit's local executor with a job preempted and requeued, and on Optuna."""
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
+import torch.nn as nn
 import yaml
 
-from conftest import make_cfg, read_csv, run_cli
+from conftest import make_cfg, run_cli
+from gensweep.files import read_csv
 from gensweep.cli import _missing_plugin
 from gensweep.models.build import build_model
 from gensweep.config import validate
@@ -56,23 +59,34 @@ def test_study_smoke_runs_the_whole_sweep_and_reports(study, tmp_path):
     assert f"study {study} (smoke): sweep folder" in proc.stdout
 
 
-def test_arms_set_the_studies_depths_and_latents():
-    cases = {("s1_depth", "vae_l2"): ("VAE", 2, 50), ("s1_depth", "wgan_l4"): ("WGAN", 4, 50),
-             ("s1_latent", "gan_l5"): ("GAN", 5, 100)}
-    for (study, arm), (cls, n_layers, z_dim) in cases.items():
-        cfg = make_cfg([f"experiment={study}", f"arm={arm}"])
-        assert cfg.model._target_.endswith("." + cls) and cfg.n_layers == n_layers and cfg.z_dim == z_dim
+def test_model_presets_build_the_studies_networks():
+    """Each study's preset builds the networks the study asks for, counted on the built model: the layers of
+    the generator or decoder (conv stages, or MLP hidden layers plus the output layer), the latent size it
+    reads, and the optimizer of the model's recipe at the study's rate."""
+    cases = {("s1_depth", "vae_l2"): ("decoder", nn.ConvTranspose2d, 2, 50, torch.optim.Adam),
+             ("s1_depth", "wgan_l4"): ("generator", nn.Linear, 5, 50, torch.optim.RMSprop),
+             ("s1_latent", "gan_l5"): ("generator", nn.Linear, 6, 100, torch.optim.Adam)}
+    for (study, preset), (net, layer, count, z_dim, optimizer) in cases.items():
+        cfg = make_cfg([f"experiment={study}", f"model_preset={preset}", "device=cpu"])
+        model = build_model(cfg, validate(cfg), (1, 28, 28), 10)
+        layers = [m for m in model.nets[net].modules() if isinstance(m, layer)]
+        first = next(m for m in model.nets[net].modules() if isinstance(m, nn.Linear))
+        assert (len(layers), first.in_features) == (count, z_dim), (study, preset)
+        assert {type(o) for o in model.optims.values()} == {optimizer}
         assert cfg.n_epochs == 50
-    cfg = make_cfg(["experiment=s4_conditional", "model=cdcgan", "dataset=celeba_smiling"])
-    assert (cfg.n_epochs, cfg.lr, cfg.dataset.name, cfg.dataset.n_classes, cfg.dataset.label_attribute) == (200, 2e-4, "celeba", 2, "Smiling")
+    cfg = make_cfg(["experiment=s4_conditional", "model=cdcgan", "dataset=celeba_smiling", "device=cpu"])
+    model = build_model(cfg, validate(cfg), (3, 64, 64), 2)
+    assert [g["lr"] for o in model.optims.values() for g in o.param_groups] == [2e-4, 2e-4]
+    assert model.nets["generator"].project[0].in_features == model.z_dim + 2  # z beside a one-hot Smiling label
+    assert (cfg.n_epochs, cfg.dataset.name, cfg.dataset.label_attribute) == (200, "celeba", "Smiling")
 
 
 def test_s3_gan_generator_is_the_vae_decoder():
     shapes = {}
-    for arm, net in (("vae_conv", "decoder"), ("gan_conv", "generator")):
-        cfg = make_cfg(["experiment=s3_svhn", f"arm={arm}", "device=cpu"])
+    for preset, net in (("vae_conv", "decoder"), ("gan_conv", "generator")):
+        cfg = make_cfg(["experiment=s3_svhn", f"model_preset={preset}", "device=cpu"])
         model = build_model(cfg, validate(cfg), (3, 32, 32), 10)
-        shapes[arm] = [tuple(p.shape) for p in model.nets[net].parameters()]
+        shapes[preset] = [tuple(p.shape) for p in model.nets[net].parameters()]
     assert shapes["vae_conv"] == shapes["gan_conv"]
 
 
@@ -109,7 +123,7 @@ def _is_job_of(proc_dir: Path, sweep: Path) -> bool:
 
 def test_optuna_sweep_searches_and_reports_its_trials(tmp_path):
     proc = run_cli(["model=vae", *TINY[:-2], "metrics.n_samples=32", "metrics.classifier_steps=100", "n_epochs=1",
-                    "hydra/sweeper=optuna", "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.seed=0",
+                    "hparams_search=optuna", "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.seed=0",
                     f"hydra.sweep.dir={tmp_path / 's'}", "-m"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     runs = read_csv(tmp_path / "s" / "report" / "runs.csv")

@@ -11,7 +11,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from gensweep.paths import discard_if_unused, plugin_installed, register_optuna_preset, register_resolvers
+from gensweep.paths import discard_if_unused, plugin_installed, register_resolvers
 from gensweep.placement import jobs_per_gpu_error
 
 # conf/hydra/launcher/joblib.yaml shares its name with the joblib plugin's schema, which Hydra then checks it
@@ -60,6 +60,7 @@ PLUGINS = {
     "hydra/launcher=submitit_local": "hydra_plugins.hydra_submitit_launcher",
     "hydra/launcher=submitit_slurm": "hydra_plugins.hydra_submitit_launcher",
     "hydra/sweeper=optuna": "hydra_plugins.hydra_optuna_sweeper",
+    "hparams_search=optuna": "hydra_plugins.hydra_optuna_sweeper",
 }
 
 
@@ -147,7 +148,6 @@ def main() -> None:
     multirun = [a for a in sys.argv[1:] if a in ("-m", "--multirun")]
     sys.argv[1:] = [a for a in sys.argv[1:] if a not in multirun] + multirun[:1]
     sys.argv[1:] = _resume_target(sys.argv[1:])
-    register_optuna_preset()
     try:
         _job()
     except KeyboardInterrupt:  # outside a training loop, which stops at a step with a checkpoint instead

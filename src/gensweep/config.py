@@ -180,9 +180,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     if problem:
         raise ConfigError(problem)
     device = resolve_device(cfg.device)
-    if cfg.logger not in ("csv", "tensorboard"):
-        raise ConfigError(f"logger={cfg.logger!r} is invalid: use csv (metrics.csv only) or tensorboard (metrics.csv as well)")
-    if cfg.logger == "tensorboard":
+    if cfg.logger.name == "tensorboard":
         from gensweep.train.tensorboard import HINT, available
 
         if not available():

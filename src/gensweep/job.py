@@ -97,7 +97,7 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     trainer = Trainer(
         model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
         seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
-        tensorboard=cfg.logger == "tensorboard",
+        tensorboard=cfg.logger.name == "tensorboard",
     )
     return trainer, resume
 

@@ -74,25 +74,3 @@ def plugin_installed(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:  # no hydra_plugins package at all
         return False
-
-
-def register_optuna_preset() -> None:
-    """Make `hydra/sweeper=optuna` the plugin's sweeper with gensweep's search (conf/search/optuna.yaml).
-
-    A file named hydra/sweeper/optuna.yaml cannot extend the plugin's schema (Hydra refuses a same-named
-    schema that has a defaults list), so the preset replaces the plugin's entry in Hydra's config store,
-    after Hydra's one-time plugin discovery has registered it.
-    """
-    if not plugin_installed("hydra_plugins.hydra_optuna_sweeper"):
-        return
-    from hydra.core.config_store import ConfigStore
-    from hydra.core.plugins import Plugins
-
-    Plugins.instance()  # discovery: runs once per process and stores the plugin's own "optuna" entry
-    from hydra_plugins.hydra_optuna_sweeper.config import OptunaSweeperConf
-
-    from importlib import resources
-
-    search = OmegaConf.create(resources.files("gensweep.conf").joinpath("search", "optuna.yaml").read_text())
-    node = OmegaConf.merge(OmegaConf.structured(OptunaSweeperConf), search)
-    ConfigStore.instance().store(group="hydra/sweeper", name="optuna", node=node, provider="gensweep")

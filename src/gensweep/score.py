@@ -49,7 +49,7 @@ def score(what: str, overrides: list[str]) -> dict:
         raise ConfigError(f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
                           "from (pass a job folder that trained, or a folder of sample images)")
     cfg = _run_config(path, overrides) if is_run else compose_config(overrides)
-    cfg.logger = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
+    cfg.logger.name = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
     if cfg.metrics.backbone == "none":
         raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")
     values = validate(cfg)

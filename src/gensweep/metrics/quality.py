@@ -51,7 +51,8 @@ class QualityMetrics:
 
             task = "labels" if n_classes >= 2 else "rotation"
             classifier, self.classifier_accuracy = load_or_train(
-                cache_path(data_cfg, f"classifier-{task}{n_classes if task == 'labels' else 4}"),
+                # keyed by its training steps too: runs with other metrics.classifier_steps never share one
+                cache_path(data_cfg, f"classifier-{task}{n_classes if task == 'labels' else 4}-{int(cfg.classifier_steps)}steps"),
                 full_train, val, n_classes, device, int(cfg.classifier_steps), task,
             )
             self.backbone_name = "classifier" if task == "labels" else "classifier-rotation"
