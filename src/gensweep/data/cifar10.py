@@ -17,7 +17,8 @@ from gensweep.data.checksums import warn_if_modified
 from gensweep.data.fetch import corrupt, ensure_files
 from gensweep.data.tensors import ImageTensors
 
-CLS = tvd.CIFAR10
+# torchvision's class: its file lists, checksums and download
+TORCHVISION_SET = tvd.CIFAR10
 
 
 def _read_batch(path: Path) -> tuple[np.ndarray, list[int]]:
@@ -37,12 +38,12 @@ def _read_batch(path: Path) -> tuple[np.ndarray, list[int]]:
 
 
 def _read(root: Path, split: str, download: bool) -> ImageTensors:
-    folder = root / CLS.base_folder
-    files = CLS.train_list if split == "train" else CLS.test_list
-    every = [name for name, _ in CLS.train_list + CLS.test_list] + [CLS.meta["filename"]]
+    folder = root / TORCHVISION_SET.base_folder
+    files = TORCHVISION_SET.train_list if split == "train" else TORCHVISION_SET.test_list
+    every = [name for name, _ in TORCHVISION_SET.train_list + TORCHVISION_SET.test_list] + [TORCHVISION_SET.meta["filename"]]
     ensure_files(
         "CIFAR-10", root, lambda: all((folder / name).is_file() for name, _ in files), download,
-        lambda: CLS(str(root), train=split == "train", download=True),
+        lambda: TORCHVISION_SET(str(root), train=split == "train", download=True),
         "\n".join(f"  {folder}/{name}" for name in every),
     )
     images, labels = [], []

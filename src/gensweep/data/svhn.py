@@ -18,7 +18,8 @@ from gensweep.data.checksums import warn_if_modified
 from gensweep.data.fetch import corrupt, ensure_files
 from gensweep.data.tensors import ImageTensors
 
-CLS = tvd.SVHN
+# torchvision's class: its file lists, checksums and download
+TORCHVISION_SET = tvd.SVHN
 
 
 def _folder(root: Path, filename: str) -> Path:
@@ -27,12 +28,12 @@ def _folder(root: Path, filename: str) -> Path:
 
 
 def _read(root: Path, split: str, download: bool) -> ImageTensors:
-    _, filename, md5 = CLS.split_list[split]
+    _, filename, md5 = TORCHVISION_SET.split_list[split]
     folder = _folder(root, filename)
     path = folder / filename
     ensure_files(
-        "SVHN", root, path.is_file, download, lambda: CLS(str(root), split=split, download=True),
-        "\n".join(f"  {root}/{CLS.split_list[s][1]}" for s in ("train", "test")),
+        "SVHN", root, path.is_file, download, lambda: TORCHVISION_SET(str(root), split=split, download=True),
+        "\n".join(f"  {root}/{TORCHVISION_SET.split_list[s][1]}" for s in ("train", "test")),
     )
     warn_if_modified(path, md5)
     try:

@@ -86,7 +86,7 @@ class ConvEncoder(nn.Module):
         minibatch_std: bool = False,
     ) -> None:
         super().__init__()
-        channels, height, wide = image_shape
+        channels, rows, cols = image_shape
         self.n_classes = n_classes
         layers: list[nn.Module] = []
         in_ch = channels + n_classes
@@ -98,12 +98,12 @@ class ConvEncoder(nn.Module):
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             in_ch = ch
-            height, wide = height // 2, wide // 2
+            rows, cols = rows // 2, cols // 2
         if minibatch_std:
             layers.append(MinibatchStd())
             in_ch += 1
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(in_ch * height * wide, out_features)
+        self.head = nn.Linear(in_ch * rows * cols, out_features)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         onehot = _one_hot(labels, self.n_classes, x)
@@ -126,12 +126,12 @@ class ConvDecoder(nn.Module):
         n_classes: int = 0,
     ) -> None:
         super().__init__()
-        channels, self.height, self.wide = image_shape
+        channels, self.rows, self.cols = image_shape
         self.n_classes = n_classes
         self.out_activation = out_activation
         chans = stage_channels(width, n_layers)
         scale = 2**n_layers
-        self.start = (chans[-1], -(-self.height // scale), -(-self.wide // scale))
+        self.start = (chans[-1], -(-self.rows // scale), -(-self.cols // scale))
         self.project = nn.Sequential(
             nn.Linear(z_dim + n_classes, math.prod(self.start), bias=False),
             nn.Unflatten(1, self.start),
@@ -149,8 +149,8 @@ class ConvDecoder(nn.Module):
         if onehot is not None:
             z = torch.cat([z, onehot], dim=1)
         x = self.upsample(self.project(z))
-        top, left = (x.shape[2] - self.height) // 2, (x.shape[3] - self.wide) // 2
-        x = x[:, :, top : top + self.height, left : left + self.wide]
+        top, left = (x.shape[2] - self.rows) // 2, (x.shape[3] - self.cols) // 2
+        x = x[:, :, top : top + self.rows, left : left + self.cols]
         return _activate(x, self.out_activation)
 
 

@@ -81,7 +81,7 @@ class Trainer:
         self.quality = quality
         self.quality_every = quality_every
         # Wall seconds per part of the run (this process): what training costs beyond its steps.
-        self.parts: dict[str, float] = defaultdict(float)
+        self.seconds_by_part: dict[str, float] = defaultdict(float)
         self.tensorboard = tensorboard
         self.last_checkpoint_epoch = 0
         self.startup_seconds: float | None = None  # process (or sweep job) start to the first training step
@@ -237,7 +237,7 @@ class Trainer:
             "steps": progress.step,
             "train_seconds": round(progress.seconds, 3),
             "startup_seconds": self.startup_seconds,
-            "seconds_by_part": {k: round(v, 3) for k, v in self.parts.items()},
+            "seconds_by_part": {k: round(v, 3) for k, v in self.seconds_by_part.items()},
             "wall_seconds": round(time.perf_counter() - self.started, 3) if status != "running" else 0.0,
             **self._quality_summary(),
             # curves.png's panels, so that a sweep report can draw them without importing the model (torch)
@@ -255,7 +255,7 @@ class Trainer:
             "classifier_accuracy": q.classifier_accuracy,
             "fid_real_floor": round(q.real_fid, 4),
             # the FID backbone's setup (loading or training it, the real images' features) plus every evaluation
-            "metrics_seconds": round(q.setup_seconds + self.parts["metrics"], 3),
+            "metrics_seconds": round(q.setup_seconds + self.seconds_by_part["metrics"], 3),
         }
 
     # --- the loop -----------------------------------------------------------------------------------------
@@ -308,11 +308,11 @@ class Trainer:
             raise RunInterrupted(stop.signum, epoch, stop.step, signals.forward) from None
         progress.partial = None
         t1 = time.perf_counter()
-        self.parts["steps"] += t1 - t0
+        self.seconds_by_part["steps"] += t1 - t0
         val = self._validate(epoch)
         self._check_finite(val, epoch, progress.step, prefix="val_")
         progress.seconds += time.perf_counter() - t0
-        self.parts["validation"] += time.perf_counter() - t1
+        self.seconds_by_part["validation"] += time.perf_counter() - t1
         row = self._epoch_row(epoch, progress.step, progress.seconds, train, val)
         samples = None
         with self._timed("samples"):
@@ -349,7 +349,7 @@ class Trainer:
         try:
             yield
         finally:
-            self.parts[part] += time.perf_counter() - start
+            self.seconds_by_part[part] += time.perf_counter() - start
 
     def _plot_curves(self, rows: list[dict[str, float]]) -> None:
         from gensweep.artifacts.plots import plot_curves  # matplotlib, needed only at the end of a run
