@@ -85,7 +85,7 @@ def test_each_model_file_builds_its_recipe():
     assert not any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in gp.nets["discriminator"].modules())
     dcgan = _built(["model=dcgan"])
     assert _optimizer(dcgan) == (torch.optim.Adam, 2e-4, (0.5, 0.999))
-    assert sum(isinstance(m, nn.ConvTranspose2d) for m in dcgan.nets["generator"].modules()) == 2  # 7 -> 14 -> 28
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in dcgan.nets["generator"].modules()) == 3  # 4 -> 8 -> 16 -> 32, cropped to 28
     for name in ("vae", "cae"):
         assert _optimizer(_built([f"model={name}"])) == (torch.optim.Adam, 1e-3, (0.9, 0.999))
     # The command line wins over a model file's defaults.

@@ -44,7 +44,7 @@ def test_mlp_networks_fit_every_image_size(shape):
 
 def test_depth_limits_follow_image_size():
     assert [max_conv_layers(s, s) for s in (16, 28, 32, 64)] == [3, 3, 4, 5]
-    assert [auto_conv_layers(s, s) for s in (16, 28, 32, 64)] == [2, 2, 3, 4]
+    assert [auto_conv_layers(s, s) for s in (16, 28, 32, 64)] == [2, 3, 3, 4]
 
 
 def test_width_and_depth_set_channels_and_layers():
