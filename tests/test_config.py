@@ -55,7 +55,7 @@ def test_depth_limit_depends_on_image_size():
 
 
 def _built(overrides: list[str]):
-    cfg = make_cfg([*overrides, "device=cpu"])
+    cfg = make_cfg([*overrides, "device=cpu", "dataset.image_size=28"])  # MNIST's size
     return build_model(cfg, validate(cfg), (1, 28, 28), 10)
 
 
