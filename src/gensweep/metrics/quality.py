@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import torch
 from omegaconf import DictConfig
@@ -120,6 +121,17 @@ class QualityMetrics:
             # a class counts as covered when it gets at least a fifth of a uniform share of the samples
             out["classes_covered"] = int((counts >= max(1.0, 0.2 * len(images) / self.n_classes)).sum())
         return out
+
+    def summary(self, evaluation_seconds: float) -> dict[str, Any]:
+        """What a run's summary.json says about its scoring: the backbone, its accuracy and real-data floor,
+        and the seconds it cost (setting it up, the real images' features, plus `evaluation_seconds`)."""
+        return {
+            "fid_backbone": self.backbone_name,
+            "fid_samples": self.n,
+            "classifier_accuracy": self.classifier_accuracy,
+            "fid_real_floor": round(self.real_fid, 4),
+            "metrics_seconds": round(self.setup_seconds + evaluation_seconds, 3),
+        }
 
     def __call__(self, model: GenerativeModel, seed: int) -> dict[str, float]:
         return self.evaluate_images(self.generate(model, seed), seed)

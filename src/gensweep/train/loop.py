@@ -239,23 +239,10 @@ class Trainer:
             "startup_seconds": self.startup_seconds,
             "seconds_by_part": {k: round(v, 3) for k, v in self.seconds_by_part.items()},
             "wall_seconds": round(time.perf_counter() - self.started, 3) if status != "running" else 0.0,
-            **self._quality_summary(),
+            **({} if self.quality is None else self.quality.summary(self.seconds_by_part["metrics"])),
             # curves.png's panels, so that a sweep report can draw them without importing the model (torch)
             "curves": [[ylabel, list(columns)] for ylabel, columns in self.model.curves],
             "final": final,
-        }
-
-    def _quality_summary(self) -> dict[str, Any]:
-        q = self.quality
-        if q is None:
-            return {}
-        return {
-            "fid_backbone": q.backbone_name,
-            "fid_samples": q.n,
-            "classifier_accuracy": q.classifier_accuracy,
-            "fid_real_floor": round(q.real_fid, 4),
-            # the FID backbone's setup (loading or training it, the real images' features) plus every evaluation
-            "metrics_seconds": round(q.setup_seconds + self.seconds_by_part["metrics"], 3),
         }
 
     # --- the loop -----------------------------------------------------------------------------------------
