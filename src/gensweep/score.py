@@ -57,9 +57,8 @@ def score(what: str, overrides: list[str]) -> dict:
     quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
     if is_run:
         from gensweep.models.build import build_model
-        from gensweep.train import checkpoint
-
         from gensweep.resume import identity
+        from gensweep.train import checkpoint
 
         model = build_model(cfg, values, train.shape, int(cfg.dataset.n_classes))
         saved = path / CHECKPOINT

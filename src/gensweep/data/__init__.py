@@ -17,10 +17,4 @@ def apply_subset(train: ImageTensors, subset: int | None) -> ImageTensors:
     return train if subset is None else train.head(int(subset))
 
 
-def build_datasets(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
-    """(train with `subset` applied, validation)."""
-    train, val = load_splits(cfg)
-    return apply_subset(train, cfg.get("subset")), val
-
-
-__all__ = ["ImageTensors", "apply_subset", "build_datasets", "load_splits"]
+__all__ = ["ImageTensors", "apply_subset", "load_splits"]
