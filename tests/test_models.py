@@ -117,6 +117,44 @@ def test_generator_average_trails_the_generator_and_draws_the_samples():
     assert not avg.training  # batch norm's running statistics are never updated in the average
 
 
+@pytest.mark.parametrize("model_name", ["gan", "cdcgan"])
+def test_generator_average_samples_with_its_own_batch_norm_statistics(model_name):
+    """The average's batch-norm layers normalise with the statistics of the average's own activations, not
+    the trained generator's (which belong to other weights), measured again after each generator update,
+    from noise of their own: sampling neither draws from nor depends on the global random stream."""
+    torch.manual_seed(0)
+    model = _build([f"model={model_name}", "model.ema=0.9", "width=8", "z_dim=4", "lr=0.01", "n_layers=2"])
+    avg = model.nets["generator_ema"]
+    x, y = torch.rand(16, 1, 16, 16) * 2 - 1, torch.arange(16) % 10
+    for _ in range(10):
+        model.train_step(x, y)
+    model.eval()
+    labels = torch.arange(8) % 10 if model.conditional else None
+    z = torch.randn(8, 4)
+    state = torch.random.get_rng_state()
+    first = model.sample(z, labels)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    norm = next(m for m in avg.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    trained = next(m for m in model.nets["generator"].modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
+    seen = []
+    handle = norm.register_forward_hook(lambda m, inputs, out: seen.append(inputs[0]))
+    noise_labels = torch.randint(10, (4096,)) if model.conditional else None
+    avg(torch.randn(4096, 4), noise_labels)
+    handle.remove()
+    dims = [0] + list(range(2, seen[0].dim()))
+    own_var = seen[0].var(dims)
+    assert torch.allclose(norm.running_var, own_var, rtol=0.1)
+    assert not torch.allclose(trained.running_var, own_var, rtol=0.1)
+    assert torch.equal(model.sample(z, labels), first)  # measured once per generator update: same samples
+    model.train()
+    model.train_step(x, y)
+    model.train_step(x, y)
+    before = norm.running_var.clone()
+    model.eval()
+    model.sample(z, labels)
+    assert not torch.equal(norm.running_var, before)
+
+
 def test_cae_samples_from_a_mixture_fitted_to_its_codes():
     """Codes from two clusters (70 / 30 %) -> draws land in the clusters in those shares, with their spread;
     the same z gives the same draw, also after a checkpoint round trip; new training codes mean a new fit."""
