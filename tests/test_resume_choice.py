@@ -117,3 +117,22 @@ def test_refused_sweep_resume_changes_no_byte_and_an_accepted_one_keeps_the_reco
     for job in ("0", "1"):
         assert [r["epoch"] for r in read_csv(sweep / job / "metrics.csv")] == ["1", "2"]
         assert (sweep / job / ".hydra.1" / "overrides.yaml").is_file()
+
+
+def test_a_run_saved_before_the_config_groups_were_renamed_still_scores_and_resumes(tmp_path):
+    """Run folders written before `arm` became `model_preset` and the logger became a group keep working:
+    their record is read in today's names."""
+    first = run_cli(["model_preset=gan_conv", "n_epochs=1", *QUICK], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (run,) = _runs(tmp_path)
+    overrides, config = run / ".hydra" / "overrides.yaml", run / ".hydra" / "config.yaml"
+    overrides.write_text(overrides.read_text().replace("model_preset=gan_conv", "arm=gan_conv"))
+    config.write_text(config.read_text().replace("logger:\n  name: csv\n", "logger: csv\n"))
+    assert "arm=gan_conv" in overrides.read_text() and "logger: csv" in config.read_text()
+    score = subprocess.run([sys.executable, "-m", "gensweep.score", str(run), "metrics.backbone=classifier",
+                            "metrics.classifier_steps=20"], cwd=tmp_path, capture_output=True, text=True)
+    assert score.returncode == 0, score.stderr
+    again = run_cli(["n_epochs=2", f"resume={run}", *QUICK], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
+    assert "model_preset=gan_conv" in overrides.read_text()  # the resume's own record, in today's names

@@ -82,6 +82,27 @@ def compose_config(overrides: list[str]) -> DictConfig:
         return compose(config_name="config", overrides=overrides)
 
 
+# Config groups renamed since runs were first saved: old run folders' overrides still compose and resume
+RENAMED_GROUPS = {"arm": "model_preset"}
+
+
+def upgrade_overrides(overrides: list[str]) -> list[str]:
+    """A saved run's or sweep's overrides in today's group names (`arm=` is `model_preset=` now)."""
+    upgraded = []
+    for arg in overrides:
+        key, sep, value = arg.partition("=")
+        upgraded.append(f"{RENAMED_GROUPS.get(key, key)}{sep}{value}")
+    return upgraded
+
+
+def upgrade_saved_config(cfg: DictConfig) -> DictConfig:
+    """A run folder's saved config in today's layout: the logger became a group (`logger: csv` is
+    `logger: {name: csv}`)."""
+    if isinstance(cfg.get("logger"), str):
+        cfg.logger = {"name": cfg.logger}
+    return cfg
+
+
 def resolve_device(spec: Any) -> torch.device:
     text = str(spec)
     if text == "auto":

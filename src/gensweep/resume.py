@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from gensweep.config import compose_config, model_class, validate
+from gensweep.config import compose_config, model_class, upgrade_overrides, validate
 from gensweep.errors import CheckpointError, ConfigError
 from gensweep.files import CHECKPOINT
 from gensweep.paths import RUNS, SWEEPS, resume_mode
@@ -152,7 +152,8 @@ def _prepare_run(argv: list[str], asked: str) -> list[str]:
     if resume_mode(target) == "path":
         record = Path(target).expanduser() / ".hydra" / "overrides.yaml"
         if record.is_file():  # the run's own settings, under the command's
-            own = {_key(a): a for a in OmegaConf.load(record) if not _is_hydra(a) and _key(a) != "resume"}
+            own = {_key(a): a for a in upgrade_overrides(list(OmegaConf.load(record)))
+                   if not _is_hydra(a) and _key(a) != "resume"}
             own.update({_key(a): a for a in options})
             options = list(own.values())
     run = choose(compose_config([*options, f"resume={target}"]))
@@ -167,7 +168,8 @@ def _warn_dropped_settings(run: Path, options: list[str]) -> None:
     """resume=true continues a run with the command's settings: say which of the run's own it drops or
     changes (e.g. its dataset.subset), since only the networks' shapes had to match."""
     record = run / ".hydra" / "overrides.yaml"
-    own = [a for a in (OmegaConf.load(record) if record.is_file() else []) if not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP]
+    saved = upgrade_overrides(list(OmegaConf.load(record))) if record.is_file() else []
+    own = [a for a in saved if not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP]
     ours = {_key(a): a for a in options}
     changed = [f"{a} (now {ours[_key(a)].split('=', 1)[1]})" if _key(a) in ours else f"{a} (now the default)"
                for a in own if ours.get(_key(a)) != a]
@@ -191,7 +193,7 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
         if not (sweep / "multirun.yaml").is_file():
             raise ConfigError(f"resume={target}: {target} is not a sweep folder (it has no multirun.yaml); resume a "
                               "single run without -m")
-    theirs = {_key(a): a for a in OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task
+    theirs = {_key(a): a for a in upgrade_overrides(list(OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task))
               if _key(a) not in FREE_IN_SWEEP}
     ours = {_key(a): a for a in argv if not a.startswith("-") and not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP}
     if theirs != ours:

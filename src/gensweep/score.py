@@ -20,7 +20,7 @@ import torch
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from gensweep.config import compose_config, validate
+from gensweep.config import compose_config, upgrade_saved_config, validate
 from gensweep.files import CHECKPOINT
 from gensweep.errors import CheckpointError, ConfigError, DatasetError
 
@@ -33,7 +33,7 @@ def _run_config(run: Path, overrides: list[str]) -> DictConfig:
     if groups:
         raise ConfigError(f"{' '.join(groups)}: a run folder is scored on its own model and dataset; "
                           "override their keys (e.g. metrics.n_samples=2000) or score an image folder instead")
-    cfg = OmegaConf.load(saved)
+    cfg = upgrade_saved_config(OmegaConf.load(saved))
     cfg.merge_with_dotlist([o for o in overrides if "=" in o])
     return cfg
 
