@@ -39,19 +39,25 @@ def identity(cfg: DictConfig, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_run(run: Path, cfg: DictConfig, values: dict[str, Any]) -> None:
-    """Raise CheckpointError (one line) unless `run`'s checkpoint loads into the model this config builds."""
-    import torch
-
+def load_run_model(run: Path, cfg: DictConfig, values: dict[str, Any], fix: str | None = None) -> Any:
+    """The model `cfg` builds (on `values["device"]`), holding `run`'s checkpoint; CheckpointError (one line,
+    ending in `fix`) when the checkpoint is unreadable or belongs to other settings or another layout."""
     from gensweep.models.build import build_model
     from gensweep.train import checkpoint
 
     path = run / CHECKPOINT
     state = checkpoint.load(path)
     ident = identity(cfg, values)
-    cpu = {**values, "device": torch.device("cpu")}
-    model = build_model(cfg, cpu, tuple(ident["image_shape"]), int(cfg.dataset.n_classes))
-    checkpoint.restore_model(path, state, ident, model)
+    model = build_model(cfg, values, tuple(ident["image_shape"]), int(cfg.dataset.n_classes))
+    checkpoint.restore_model(path, state, ident, model, fix or checkpoint.RESUME_FIX)
+    return model
+
+
+def check_run(run: Path, cfg: DictConfig, values: dict[str, Any]) -> None:
+    """Raise CheckpointError (one line) unless `run`'s checkpoint loads into the model this config builds."""
+    import torch
+
+    load_run_model(run, cfg, {**values, "device": torch.device("cpu")})
 
 
 def choose(cfg: DictConfig) -> Path:

@@ -56,15 +56,10 @@ def score(what: str, overrides: list[str]) -> dict:
     train, val = load_splits(cfg.dataset)
     quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
     if is_run:
-        from gensweep.models.build import build_model
-        from gensweep.resume import identity
-        from gensweep.train import checkpoint
+        from gensweep.resume import load_run_model
 
-        model = build_model(cfg, values, train.shape, int(cfg.dataset.n_classes))
-        saved = path / CHECKPOINT
-        checkpoint.restore_model(saved, checkpoint.load(saved), identity(cfg, values), model,
-                                 fix="the run's .hydra/config.yaml does not describe this checkpoint; score a folder "
-                                     "of its sample images instead")
+        model = load_run_model(path, cfg, values, fix="the run's .hydra/config.yaml does not describe this "
+                                                      "checkpoint; score a folder of its sample images instead")
         images = quality.generate(model, seed=int(cfg.seed) + 1)
     elif what == "train":
         images = train.images[: quality.n]
