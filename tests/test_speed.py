@@ -84,7 +84,10 @@ def test_compile_keeps_checkpoints_interchangeable():
     z = torch.randn(5, plain.z_dim)
     plain.eval(), compiled.eval()
     assert torch.allclose(plain.sample(z), compiled.sample(z), atol=1e-5)
-    compiled.load_training_state(_model("wgan_gp").training_state())
+    untrained = _model("wgan_gp").eval()
+    assert not torch.allclose(untrained.sample(z), compiled.sample(z), atol=1e-3)
+    compiled.load_training_state(untrained.training_state())
+    assert torch.allclose(untrained.sample(z), compiled.sample(z), atol=1e-5)
 
 
 @pytest.mark.parametrize("override, words", [
