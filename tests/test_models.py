@@ -184,17 +184,17 @@ def test_cae_samples_from_a_mixture_fitted_to_its_codes():
     assert not torch.equal(model.mixture.draw(z[:5]), draws[:5])
 
 
-def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
-    """sampler=prior decodes z itself and keeps no codes; sampler=gmm decodes
-    mixture draws fitted to the encoder's means of the batches it trained on."""
+def test_vae_samples_from_the_mixture_unless_asked_for_its_prior():
+    """The default (sampler=gmm) decodes mixture draws fitted to the encoder's means of the batches it trained
+    on; sampler=prior decodes z itself and keeps no codes."""
     x, y = torch.rand(32, 1, 16, 16), torch.zeros(32, dtype=torch.long)
-    prior = _build(["model=vae", "z_dim=4", "width=8"])
+    prior = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=prior"])
     prior.train_step(x, y)
     prior.eval()
     z = torch.randn(6, 4)
     assert prior.mixture is None and not any(k.startswith("mixture") for k in prior.state_dict())
     assert torch.equal(prior.sample(z), prior.decode(z))
-    gmm = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=gmm"])
+    gmm = _build(["model=vae", "z_dim=4", "width=8"])
     with torch.no_grad():
         means = gmm.encode(x)  # in training mode, as the step sees them
     gmm.train_step(x, y)
@@ -202,6 +202,14 @@ def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
     assert gmm.mixture.n_seen == 32
     assert torch.allclose(gmm.mixture.codes[:32], means, atol=1e-5)
     assert torch.equal(gmm.sample(z), gmm.decode(gmm.mixture.draw(z)))
+    # a checkpoint of either sampler loads into the other: a run from before gmm became the default resumes,
+    # and a run's samples can be scored from its prior
+    prior.load_training_state(gmm.training_state())
+    assert torch.equal(prior.sample(z), gmm.decode(z))
+    fresh = _build(["model=vae", "z_dim=4", "width=8"])
+    fresh.load_training_state(_build(["model=vae", "z_dim=4", "width=8", "model.sampler=prior"]).training_state())
+    fresh.eval()
+    assert fresh.mixture.n_seen == 0 and torch.equal(fresh.sample(z), fresh.decode(z))  # the prior, until codes come
 
 
 @pytest.mark.parametrize("model,width,arch,expected", [
