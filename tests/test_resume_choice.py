@@ -37,6 +37,12 @@ def test_refused_resume_changes_no_byte_and_names_what_it_found(tmp_path):
         assert proc.stderr.startswith("gensweep: error: ") and proc.stderr.count("\n") == 1, proc.stderr
         assert expected in proc.stderr
         assert tree_hash(tmp_path) == before  # not even Hydra's record or the log
+    # a finished run asked for no more epochs than it has: nothing to continue, and its summary stays
+    for target in ("resume=true", f"resume={run}"):
+        proc = run_cli(["model=gan", target, "n_epochs=1", *QUICK], cwd=tmp_path)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "has already trained 1 epoch and n_epochs=1 asks for no more" in proc.stderr
+        assert tree_hash(tmp_path) == before
 
     # The record no longer describes the checkpoint (as an older version's refused resume left it): scoring
     # the run says so in one line.

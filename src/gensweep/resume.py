@@ -162,12 +162,25 @@ def _prepare_run(argv: list[str], asked: str) -> list[str]:
                    if not _is_hydra(a) and _key(a) != "resume"}
             own.update({_key(a): a for a in options})
             options = list(own.values())
-    run = choose(compose_config([*options, f"resume={target}"]))
+    cfg = compose_config([*options, f"resume={target}"])
+    run = choose(cfg)
+    _refuse_if_done(run, int(cfg.n_epochs))
     if resume_mode(target) == "latest":
         _warn_dropped_settings(run, options)
     keep_record(run)
     hydra = [a for a in argv if _is_hydra(a) and _key(a) != "hydra.run.dir"]
     return [*options, *hydra, f"resume={_quoted(run)}", f"hydra.run.dir={_quoted(run)}"]
+
+
+def _refuse_if_done(run: Path, n_epochs: int) -> None:
+    """A run that has already trained n_epochs or more has nothing to continue: say so before anything is
+    written (continuing would rewrite its summary and images for no training)."""
+    from gensweep.train import checkpoint
+
+    done = int(checkpoint.load(run / CHECKPOINT)["epoch"])
+    if done >= n_epochs:
+        raise ConfigError(f"resume: {run} has already trained {done} epoch{'s' if done != 1 else ''} and n_epochs={n_epochs} asks for no "
+                          f"more; pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its results")
 
 
 def _warn_dropped_settings(run: Path, options: list[str]) -> None:
