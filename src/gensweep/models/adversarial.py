@@ -158,7 +158,8 @@ class Adversarial(GenerativeModel):
             avg.train()
             for _ in range(STANDING_BATCHES):
                 z = torch.randn(STANDING_BATCH_SIZE, self.z_dim, generator=gen).to(self.device)
-                labels = torch.randint(self.n_classes, (STANDING_BATCH_SIZE,), generator=gen).to(self.device)
+                # drawn for every model (all zeros on a set without labels), so that each batch's noise is the same
+                labels = torch.randint(max(self.n_classes, 1), (STANDING_BATCH_SIZE,), generator=gen).to(self.device)
                 avg(z, labels if self.conditional else None)
             avg.eval()
         self.stats_at = self.g_steps
