@@ -179,8 +179,9 @@ def _refuse_if_done(run: Path, n_epochs: int) -> None:
 
     done = int(checkpoint.load(run / CHECKPOINT)["epoch"])
     if done >= n_epochs:
-        raise ConfigError(f"resume: {run} has already trained {done} epoch{'s' if done != 1 else ''} and n_epochs={n_epochs} asks for no "
-                          f"more; pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its results")
+        epochs = f"{done} epoch{'s' if done != 1 else ''}"
+        raise ConfigError(f"resume: {run} has already trained {epochs} and n_epochs={n_epochs} asks for no more; "
+                          f"pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its results")
 
 
 def _warn_dropped_settings(run: Path, options: list[str]) -> None:
