@@ -1,11 +1,13 @@
 """Ex-post density of an autoencoder's latent codes (Ghosh et al., 2020, "From Variational to Deterministic
 Autoencoders"): a Gaussian mixture fitted to the codes of the training images seen last, to sample from.
 
-The CAE has no prior, so it always samples this way; a VAE does with `model.sampler=gmm` (its default is the
-prior N(0, I), the textbook VAE). Ghosh et al. use 10 full-covariance components.
+The CAE has no prior, so it always samples this way; the VAE does by default (`model.sampler=gmm`;
+`model.sampler=prior` decodes N(0, I) instead, the textbook VAE's samples). Ghosh et al. use 10
+full-covariance components.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -37,6 +39,7 @@ class LatentMixture(nn.Module):
         """Weights, means and Cholesky factors of the mixture over the stored codes."""
         if self.fitted is not None and self.fitted_at == self.n_seen:
             return self.fitted
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
 
@@ -48,7 +51,10 @@ class LatentMixture(nn.Module):
             # one BLAS thread: a few thousand codes gain nothing from more, and beside a training that holds a
             # core, more threads made the refits (one per sample grid) 7.5 times slower (a 5-epoch digits VAE:
             # 19.7 s against 2.6 s of sample grids, 2026-11-29)
-            with threadpool_limits(limits=1):
+            # EM's iteration cap can stop a fit short of sklearn's tolerance; the mixture is still a close fit,
+            # and the warning would repeat on every sample grid
+            with threadpool_limits(limits=1), warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
                 fit = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=0).fit(codes)
             weights, means = torch.from_numpy(fit.weights_), torch.from_numpy(fit.means_)
             chol = torch.linalg.cholesky(torch.from_numpy(fit.covariances_))
