@@ -125,6 +125,30 @@ def test_refused_sweep_resume_changes_no_byte_and_an_accepted_one_keeps_the_reco
         assert (sweep / job / ".hydra.1" / "overrides.yaml").is_file()
 
 
+def test_sweep_resume_continues_only_unfinished_jobs_and_refuses_a_finished_sweep(tmp_path):
+    """A job killed during its end-of-run work is finished on resume; a completed job is left as it was (only
+    Hydra's records and log of the resume are added); a sweep with nothing left to train is refused unchanged."""
+    sweep_args = ["model=vae,gan", "n_epochs=1", *QUICK, "-m"]
+    assert run_cli(sweep_args, cwd=tmp_path).returncode == 0
+    (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
+    before = tree_hash(tmp_path)
+    done = run_cli([*sweep_args, "resume=true"], cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "has already trained n_epochs=1 or more; pass a larger n_epochs" in done.stderr
+    assert tree_hash(tmp_path) == before
+
+    killed = sweep / "1" / "summary.json"  # as a kill after the last checkpoint leaves it
+    killed.write_text(killed.read_text().replace('"completed"', '"interrupted"'))
+    (sweep / "1" / "curves.png").unlink()
+    kept = {k: v for k, v in tree_hash(sweep / "0").items() if not k.startswith((".hydra", "gensweep.log"))}
+    again = run_cli([*sweep_args, "resume=true"], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "has already trained 1 epoch (n_epochs=1): kept as it is" in (sweep / "0" / "gensweep.log").read_text()
+    assert {k: v for k, v in tree_hash(sweep / "0").items() if not k.startswith((".hydra", "gensweep.log"))} == kept
+    assert '"completed"' in killed.read_text() and (sweep / "1" / "curves.png").is_file()
+    assert [r["epoch"] for r in read_csv(sweep / "1" / "metrics.csv")] == ["1"]
+
+
 def test_a_run_saved_before_the_config_groups_were_renamed_still_scores_and_resumes(tmp_path):
     """Run folders written before `arm` became `model_preset` and the logger became a group keep working:
     their record is read in today's names."""

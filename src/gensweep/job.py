@@ -26,7 +26,7 @@ from gensweep.errors import CheckpointError, ConfigError, DatasetError
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
-from gensweep.resume import identity as run_identity
+from gensweep.resume import completed, identity as run_identity
 from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
@@ -43,6 +43,13 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     # The first job of a process counts its startup from the process's first import; later sweep jobs from here.
     started = STARTED if _jobs_started == 0 else time.perf_counter()
     _jobs_started += 1
+    if multirun and resume_mode(cfg.resume) != "off":
+        summary = completed(run_dir, int(cfg.n_epochs))
+        if summary is not None:  # a resumed sweep continues the jobs that need it; this one is left as it was
+            done = int(summary["epochs_completed"])
+            log.info("job folder %s has already trained %d epoch%s (n_epochs=%d): kept as it is", run_dir, done,
+                     "" if done == 1 else "s", cfg.n_epochs)
+            return summary
     trainer, resume = build_trainer(cfg, run_dir, multirun)
     return trainer.fit(resume=resume, started=started)
 
@@ -193,5 +200,6 @@ def _objective(cfg: DictConfig, summary: dict, run_dir: Path) -> float | None:
     if value is None:
         log.warning("objective=%s: the run has no final %s (columns: %s)", key, key, ", ".join(final))
         return None
-    write_json(run_dir / "summary.json", {**summary, "objective": key, "objective_value": value})
+    if (summary.get("objective"), summary.get("objective_value")) != (key, value):
+        write_json(run_dir / "summary.json", {**summary, "objective": key, "objective_value": value})
     return float(value)

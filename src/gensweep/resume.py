@@ -10,6 +10,7 @@ beside the new ones as `.hydra.<n>` and `multirun.<n>.yaml`.
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -172,13 +173,24 @@ def _prepare_run(argv: list[str], asked: str) -> list[str]:
     return [*options, *hydra, f"resume={_quoted(run)}", f"hydra.run.dir={_quoted(run)}"]
 
 
+def completed(run: Path, n_epochs: int) -> dict | None:
+    """The run's summary when it says the run completed `n_epochs` or more, else None (no or an unreadable
+    summary, an interrupted or failed run, or one with epochs left to train)."""
+    try:
+        summary = json.loads((run / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if summary.get("status") == "completed" and int(summary.get("epochs_completed", 0)) >= n_epochs:
+        return summary
+    return None
+
+
 def _refuse_if_done(run: Path, n_epochs: int) -> None:
     """A run that has already trained n_epochs or more has nothing to continue: say so before anything is
     written (continuing would rewrite its summary and images for no training)."""
-    from gensweep.train import checkpoint
-
-    done = int(checkpoint.load(run / CHECKPOINT)["epoch"])
-    if done >= n_epochs:
+    summary = completed(run, n_epochs)
+    if summary is not None:
+        done = int(summary["epochs_completed"])
         epochs = f"{done} epoch{'s' if done != 1 else ''}"
         raise ConfigError(f"resume: {run} has already trained {epochs} and n_epochs={n_epochs} asks for no more; "
                           f"pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its results")
@@ -223,8 +235,14 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
             f"resume: {sweep} swept {was}; this command differs in "
             f"{', '.join(sorted({k for k, _ in differ}))}: repeat the sweep's own overrides (only "
             f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume")
+    jobs = sorted(p.parent for p in sweep.glob("*/.hydra"))
+    n_epochs = _value(argv, "n_epochs") or str(OmegaConf.load(sweep / "multirun.yaml").n_epochs)
+    ended = (sweep / "report").is_dir()  # written when the sweep's last job ended: no job left to start
+    if ended and n_epochs.isdigit() and jobs and all(completed(job, int(n_epochs)) for job in jobs):
+        raise ConfigError(f"resume: every job of {sweep} has already trained n_epochs={n_epochs} or more; pass a larger "
+                          f"n_epochs to train on, or open {sweep / 'report'}")
     _set_aside(sweep / "multirun.yaml", lambda n: f"multirun.{n}.yaml")
-    for job in sorted(p.parent for p in sweep.glob("*/.hydra")):
+    for job in jobs:
         keep_record(job)
     flags = [a for a in argv if a.startswith("-")]  # after every override: Hydra's parser wants them last
     return [a for a in argv if a not in flags and _key(a) != "hydra.sweep.dir"] + [
