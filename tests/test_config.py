@@ -81,7 +81,7 @@ def test_each_model_file_builds_its_recipe():
     assert [_built(["model=wgan", "model.n_critic=5", "model.warmup_g_steps=25", "model.refresh_every=500"])
             .critic_steps(g) for g in (0, 24, 25, 500)] == [100, 100, 5, 100]  # the paper's schedule
     gp = _built(["model=wgan_gp"])
-    assert _optimizer(gp) == (torch.optim.Adam, 1e-4, (0.5, 0.9)) and gp.penalty == 10 and gp.critic_steps(0) == 1
+    assert _optimizer(gp) == (torch.optim.Adam, 4e-4, (0.5, 0.999)) and gp.penalty == 10 and gp.critic_steps(0) == 1
     assert not any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in gp.nets["discriminator"].modules())
     dcgan = _built(["model=dcgan"])
     assert _optimizer(dcgan) == (torch.optim.Adam, 2e-4, (0.5, 0.999))

@@ -17,7 +17,7 @@ from gensweep.metrics.quality import QualityMetrics
 
 # Discriminator steps (train_step calls) of batch 128; every model's generator steps with each of them.
 # About twice what each needs on this machine (cdcgan covers 10 classes at 150 steps, dcgan 9 at 150, wgan 10
-# at 100, wgan_gp 9 at 300 and 10 at 400 (1.5 times); the gan, at its lr 4e-4, 8 at 200, 7 at 300-400, then 10 at 500
+# at 100, wgan_gp 10 at 200, 9 at 300 and 10 from 400 to 800; the gan, at its lr 4e-4, 8 at 200, 7 at 300-400, then 10 at 500
 # and 9-10 up to 800), so that another machine's float rounding cannot flip it.
 BUDGET = {"gan": 600, "dcgan": 250, "cdcgan": 200, "wgan": 200, "wgan_gp": 500}
 
