@@ -3,6 +3,7 @@ scoring a run whose record does not match its checkpoint is one line."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -126,8 +127,9 @@ def test_refused_sweep_resume_changes_no_byte_and_an_accepted_one_keeps_the_reco
 
 
 def test_sweep_resume_continues_only_unfinished_jobs_and_refuses_a_finished_sweep(tmp_path):
-    """A job killed during its end-of-run work is finished on resume; a completed job is left as it was (only
-    Hydra's records and log of the resume are added); a sweep with nothing left to train is refused unchanged."""
+    """A sweep with nothing left to train is refused unchanged; one with a job never started (though its other
+    jobs completed and it has a report) starts that job; a job killed during its end-of-run work is finished
+    on resume; a completed job is left as it was (only Hydra's records and log of the resume are added)."""
     sweep_args = ["model=vae,gan", "n_epochs=1", *QUICK, "-m"]
     assert run_cli(sweep_args, cwd=tmp_path).returncode == 0
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
@@ -136,6 +138,11 @@ def test_sweep_resume_continues_only_unfinished_jobs_and_refuses_a_finished_swee
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "has already trained n_epochs=1 or more; pass a larger n_epochs" in done.stderr
     assert tree_hash(tmp_path) == before
+
+    shutil.rmtree(sweep / "1")  # as a sweep stopped before its last job leaves it, a report made meanwhile
+    resumed = run_cli([*sweep_args, "resume=true"], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [r["epoch"] for r in read_csv(sweep / "1" / "metrics.csv")] == ["1"]
 
     killed = sweep / "1" / "summary.json"  # as a kill after the last checkpoint leaves it
     killed.write_text(killed.read_text().replace('"completed"', '"interrupted"'))

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gensweep.config import compose_config, model_class, upgrade_overrides, validate
@@ -210,6 +213,21 @@ def _warn_dropped_settings(run: Path, options: list[str]) -> None:
               f"or use resume={run} to keep the run's settings", file=sys.stderr)
 
 
+def _job_count(record: DictConfig) -> int | None:
+    """How many jobs the sweep recorded in `record` (its multirun.yaml) launches, as Hydra's basic sweeper
+    splits its parameters and overrides; None for another sweeper (Optuna's trials) or a sweep it cannot
+    parse without the config loader (glob)."""
+    sweeper = record.hydra.sweeper
+    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper"):
+        return None
+    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    try:
+        overrides = OverridesParser.create().parse_overrides([*params, *record.hydra.overrides.task])
+        return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+    except HydraException:
+        return None
+
+
 def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
     target = _value(argv, "hydra.sweep.dir") or asked
     if resume_mode(target) == "latest":
@@ -236,11 +254,14 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
             f"{', '.join(sorted({k for k, _ in differ}))}: repeat the sweep's own overrides (only "
             f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume")
     jobs = sorted(p.parent for p in sweep.glob("*/.hydra"))
-    n_epochs = _value(argv, "n_epochs") or str(OmegaConf.load(sweep / "multirun.yaml").n_epochs)
-    ended = (sweep / "report").is_dir()  # written when the sweep's last job ended: no job left to start
-    if ended and n_epochs.isdigit() and jobs and all(completed(job, int(n_epochs)) for job in jobs):
+    record = OmegaConf.load(sweep / "multirun.yaml")
+    n_epochs = _value(argv, "n_epochs") or str(record.n_epochs)
+    every_job_started = len(jobs) == _job_count(record)
+    if every_job_started and n_epochs.isdigit() and all(completed(job, int(n_epochs)) for job in jobs):
+        report = sweep / "report"
+        see = f"open {report}" if report.is_dir() else f"write its report with python -m gensweep.report {sweep}"
         raise ConfigError(f"resume: every job of {sweep} has already trained n_epochs={n_epochs} or more; pass a larger "
-                          f"n_epochs to train on, or open {sweep / 'report'}")
+                          f"n_epochs to train on, or {see}")
     _set_aside(sweep / "multirun.yaml", lambda n: f"multirun.{n}.yaml")
     for job in jobs:
         keep_record(job)
