@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn as nn
+from omegaconf import OmegaConf
 from PIL import Image
 
 from conftest import SMOKE, make_cfg, train_run
@@ -234,3 +235,26 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "not a run folder, an image folder, train or noise" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_class_counts_script_counts_the_scored_samples_from_either_generator(tmp_path):
+    """scripts/class_counts.py labels the samples a run scores: its counts add up to them and give the run's
+    own classes covered; --trained samples another generator (the trained one, not the average)."""
+    from conftest import run_cli
+
+    proc = run_cli(["model=gan", "n_epochs=1", *SMOKE], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
+    final = json.loads((run / "summary.json").read_text())["final"]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    try:
+        from class_counts import class_counts
+    finally:
+        sys.path.pop(0)
+    counts, scores = class_counts(run, trained=False)
+    assert len(counts) == 10 and sum(counts) == OmegaConf.load(run / ".hydra" / "config.yaml").metrics.n_samples
+    assert scores["fid"] == pytest.approx(final["fid"], rel=1e-6)
+    share = max(1.0, 0.2 * sum(counts) / 10)
+    assert sum(c >= share for c in counts) == scores["classes_covered"] == final["classes_covered"]
+    trained, trained_scores = class_counts(run, trained=True)
+    assert sum(trained) == sum(counts) and trained_scores["fid"] != pytest.approx(scores["fid"], rel=1e-3)
