@@ -126,7 +126,7 @@ def test_sigterm_checkpoints_a_gpu_run_and_it_resumes(tmp_path):
     """The run is held inside a step (a GPU run of this size would otherwise end before a signal could reach
     it), signalled there, then let go: it checkpoints mid-epoch and exits; resumed, it matches a run that was
     never stopped."""
-    args = ["n_epochs=6", f"device={GPU}", *FAST]
+    args = ["n_epochs=6", f"device={GPU}", *FAST, "batch_size=32"]  # 4 steps an epoch: call 10 is mid-epoch 3
     (tmp_path / "ref").mkdir()
     reference = run_cli(args, cwd=tmp_path / "ref")
     assert reference.returncode == 0, reference.stderr
