@@ -33,7 +33,9 @@ def test_plain_install_runs_from_any_folder(tmp_path):
     assert (site / "gensweep" / "conf" / "model" / "wgan.yaml").is_file()
     work = tmp_path / "elsewhere"
     work.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONUNBUFFERED": "1"}
+    # the copy first; a PYTHONPATH already set stays behind it (where the dependencies may live)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+           "PYTHONUNBUFFERED": "1"}
     where = subprocess.run([sys.executable, "-c", "import gensweep.conf; print(gensweep.conf.__path__[0])"],
                            cwd=work, env=env, capture_output=True, text=True)
     assert Path(where.stdout.strip()).resolve() == (site / "gensweep" / "conf").resolve(), where.stderr
