@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The whole GPU picture in one call (at most 8 minutes on one H100/H200-class GPU), into one folder:
+# The whole GPU picture in one call (at most 9.5 minutes on one H100/H200-class GPU), into one folder:
 #   1. env        GPU, driver, torch and CUDA versions                              env.txt
-#   2. tests      the `cuda` tests (pytest -m cuda)                                 tests.log, tests.xml
-#   3. bench      scripts/bench.py --device cuda, every model, MNIST and CIFAR
-#                 shapes, one real-length epoch per row (a/b and a/c)               bench.csv
-#   4. variants   the DCGAN with --variants 32,bf16,channels_last,compile           variants.csv
+#   2. tests      the `cuda` tests (pytest -m cuda, 4 at a time)                    tests.log, tests.xml
+#   3. bench      scripts/bench.py --device cuda, every model, MNIST shape, one
+#                 real-length epoch per row (a/b and a/c)                           bench.csv
+#   4. variants   the DCGAN with --variants bf16,compile (its 32 row: bench's)      variants.csv
 #   5. studies    scripts/study_time.py all --device cuda                           study_time.csv
 #   6. sweep      4 runs (vae, gan, wgan, dcgan) one after another, then as one
 #                 joblib sweep sharing the GPU (jobs_per_gpu=4)                     sweep.csv
@@ -40,7 +40,7 @@ OUT="$(cd "$OUT" && pwd)"
 
 # Python: $PYTHON; else .venv/bin/python or the system python3, whichever already has gensweep's needs; else
 # install into .venv (made with --system-site-packages, so a CUDA torch already on the machine is kept).
-NEEDS="gensweep torch torchvision hydra pytest sklearn matplotlib hydra_plugins.hydra_joblib_launcher"
+NEEDS="gensweep torch torchvision hydra pytest xdist sklearn matplotlib hydra_plugins.hydra_joblib_launcher"
 missing() {  # the modules of NEEDS that $1 cannot import (empty: it has them all)
     "$1" - $NEEDS <<'PY' 2>/dev/null || echo "python itself"
 import importlib, sys
@@ -78,8 +78,8 @@ fi
 
 if [ "$DRY" = 1 ]; then
     DEVICE=cpu
-    export GENSWEEP_TEST_GPU=cpu        # three of the cuda tests, on the CPU: the step's own mechanics
-    TESTS=(-m cuda -k "dataset_sits or nan_is_caught or index_past")
+    export GENSWEEP_TEST_GPU=cpu        # four of the cuda tests, on the CPU: the step's own mechanics
+    TESTS=(-m cuda -k "dataset_sits or nan_is_caught or index_past or sigterm")
     TINY=(--shapes mnist --epochs 1 --steps-per-epoch 2 --measure-steps 2 --workers 0 metrics.classifier_steps=20)
     BENCH=(--models vae,dcgan "${TINY[@]}")
     VARIANTS=(--models dcgan --variants 32,channels_last "${TINY[@]}")   # bf16 and compile: slow on a CPU
@@ -88,12 +88,14 @@ if [ "$DRY" = 1 ]; then
     LIMITS=(90 120 120 60 120)
 else
     DEVICE=cuda
-    TESTS=(-m cuda)
-    BENCH=(--epochs 1 --measure-steps 200)
-    VARIANTS=(--models dcgan --shapes cifar --variants 32,bf16,channels_last,compile --epochs 1 --measure-steps 200)
-    STUDIES=(all --steps 5)
+    # Sized from the first run on an H200 (2026-11-30): the 15 cuda tests took 116 s one at a time, a bench
+    # row about 30 s (a fresh process, a real MNIST epoch, (b) and (c)), the 4-run sweep 42 s one at a time.
+    TESTS=(-m cuda -n 4)
+    BENCH=(--shapes mnist --epochs 1 --measure-steps 200)
+    VARIANTS=(--models dcgan --shapes mnist --variants bf16,compile --epochs 1 --measure-steps 200)
+    STUDIES=(all --steps 3)
     SWEEP=(dataset=mnist "dataset.root=$OUT/data" dataset.download=false n_epochs=2)
-    LIMITS=(120 120 75 60 55)   # with env's 15 s and 5 s of grace each: 475 s, inside the 8 minutes
+    LIMITS=(80 220 90 40 90)   # with env's 15 s and 5 s of grace each: 565 s, inside the 9.5 minutes
 fi
 
 STEPS="$OUT/steps.tsv"

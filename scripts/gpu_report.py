@@ -123,6 +123,16 @@ def _tests(out: Path) -> str:
     return text + "".join(f"- failed: {name}\n" for name in failed)
 
 
+def _variants(out: Path) -> list[dict[str, str]]:
+    """variants.csv, led by bench.csv's DCGAN row at the same shape and variant 32 when the variants step left
+    that row to the bench step (the real check does, to fit its time)."""
+    rows = _read_csv(out / "variants.csv")
+    if rows and not any(r["variant"] == "32" for r in rows):
+        rows = [r for r in _read_csv(out / "bench.csv")
+                if (r["model"], r["data"], r["variant"]) == (rows[0]["model"], rows[0]["data"], "32")] + rows
+    return rows
+
+
 def summary(device: str, out: Path) -> str:
     steps = _read_csv(out / "steps.tsv", delimiter="\t")
     env = (out / "env.txt").read_text().strip() if (out / "env.txt").is_file() else "(env step failed)"
@@ -140,7 +150,7 @@ def summary(device: str, out: Path) -> str:
         f"## Steps\n\n{_table(steps, ['step', 'status', 'seconds'])}\n"
         f"## Tests (`pytest -m cuda`)\n\n{_tests(out)}\n"
         f"## Training throughput, images/s (bench.csv)\n\n{BENCH_COLUMNS}\n\n{_table(_read_csv(out / 'bench.csv'), bench_cols)}\n"
-        f"## Speed options on the DCGAN (variants.csv)\n\n{_table(_read_csv(out / 'variants.csv'), bench_cols)}\n"
+        f"## Speed options on the DCGAN (variants.csv)\n\n{_table(_variants(out), bench_cols)}\n"
         "## Expected wall time of each study's sweep, one run at a time (study_time.csv)\n\n"
         "Extrapolated from a few timed training steps of every run (scripts/study_time.py `--steps`), plus 5%; "
         f"{'in a dry run from one step on the CPU, so only a check that the script works' if device == 'cpu' else 'data preparation and the FID classifier left out'}.\n\n"

@@ -40,5 +40,5 @@ def test_gpu_check_dry_run_takes_every_step_and_sums_them_up(tmp_path):
     for heading in ("## Steps", "## Tests", "## Training throughput", "## Speed options", "## Expected wall time",
                     "## Four runs sharing the CPU (dry run)"):
         assert heading in results
-    assert "3 passed, 0 failed, 0 errors, 0 skipped of 3" in results  # three cuda tests, run on the CPU
+    assert "4 passed, 0 failed, 0 errors, 0 skipped of 4" in results  # four cuda tests, run on the CPU
     assert "x the throughput" in results
