@@ -88,7 +88,7 @@ if [ "$DRY" = 1 ]; then
     LIMITS=(90 120 120 60 120)
 else
     DEVICE=cuda
-    # Sized from the first run on an H200 (2026-11-30): the 15 cuda tests took 116 s one at a time, a bench
+    # Sized from the first run on an H200 (2026-11-30): 15 of the 19 cuda tests took 116 s one at a time, a bench
     # row about 30 s (a fresh process, a real MNIST epoch, (b) and (c)), the 4-run sweep 42 s one at a time.
     TESTS=(-m cuda -n 4)
     BENCH=(--shapes mnist --epochs 1 --measure-steps 200)
