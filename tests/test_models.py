@@ -246,3 +246,25 @@ def test_checkpoints_of_the_layout_before_nn_module_still_load(overrides):
         assert (fresh.g_steps, fresh.d_since_g) == (model.g_steps, model.d_since_g) != (0, 0)
     else:
         assert fresh.mixture.n_seen == model.mixture.n_seen == 48
+
+
+@pytest.mark.parametrize("sample_every, fits", [(1, 5), (5, 1)])
+def test_a_run_fits_its_mixture_once_for_each_epoch_that_draws(tmp_path, monkeypatch, sample_every, fits):
+    """The fit is the slow part of a VAE epoch on a GPU (docs/speed.md): a sample grid refits it after new
+    codes, FID and the end-of-run interpolations in the same epoch reuse that fit, and an epoch that draws
+    nothing fits nothing, so trainer.sample_every=5 leaves one fit in five epochs."""
+    import sklearn.mixture
+
+    calls = []
+    fit = sklearn.mixture.GaussianMixture.fit
+
+    def counted(self, codes, y=None):
+        calls.append(len(codes))
+        return fit(self, codes, y)
+
+    monkeypatch.setattr(sklearn.mixture.GaussianMixture, "fit", counted)
+    summary = train_run(tmp_path, ["model=vae", "n_epochs=5", "metrics.every=5", f"trainer.sample_every={sample_every}",
+                                   *SMOKE])
+    assert summary["status"] == "completed"
+    assert math.isfinite(float(read_csv(tmp_path / "metrics.csv")[-1]["fid"]))  # FID drew from the mixture too
+    assert len(calls) == fits, calls
