@@ -26,7 +26,7 @@ from gensweep.errors import CheckpointError, ConfigError, DatasetError
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
-from gensweep.resume import completed, identity as run_identity
+from gensweep.resume import completed, epochs_trained, identity as run_identity
 from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
@@ -46,9 +46,8 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     if multirun and resume_mode(cfg.resume) != "off":
         summary = completed(run_dir, int(cfg.n_epochs))
         if summary is not None:  # a resumed sweep continues the jobs that need it; this one is left as it was
-            done = int(summary["epochs_completed"])
-            log.info("job folder %s has already trained %d epoch%s (n_epochs=%d): kept as it is", run_dir, done,
-                     "" if done == 1 else "s", cfg.n_epochs)
+            log.info("job folder %s has already trained %s (n_epochs=%d): kept as it is", run_dir,
+                     epochs_trained(summary), cfg.n_epochs)
             return summary
     trainer, resume = build_trainer(cfg, run_dir, multirun)
     return trainer.fit(resume=resume, started=started)

@@ -188,15 +188,21 @@ def completed(run: Path, n_epochs: int) -> dict | None:
     return None
 
 
+def epochs_trained(summary: dict) -> str:
+    """'1 epoch' or 'N epochs': what a completed run's summary says it trained, for the messages about it."""
+    done = int(summary["epochs_completed"])
+    return f"{done} epoch{'' if done == 1 else 's'}"
+
+
 def _refuse_if_done(run: Path, n_epochs: int) -> None:
     """A run that has already trained n_epochs or more has nothing to continue: say so before anything is
     written (continuing would rewrite its summary and images for no training)."""
     summary = completed(run, n_epochs)
     if summary is not None:
         done = int(summary["epochs_completed"])
-        epochs = f"{done} epoch{'s' if done != 1 else ''}"
-        raise ConfigError(f"resume: {run} has already trained {epochs} and n_epochs={n_epochs} asks for no more; "
-                          f"pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its results")
+        raise ConfigError(f"resume: {run} has already trained {epochs_trained(summary)} and n_epochs={n_epochs} asks "
+                          f"for no more; pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its "
+                          "results")
 
 
 def _warn_dropped_settings(run: Path, options: list[str]) -> None:
