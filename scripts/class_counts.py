@@ -19,12 +19,12 @@ from gensweep.config import validate
 from gensweep.data import load_splits
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.resume import load_run_model
-from gensweep.score import _run_config
+from gensweep.score import run_config
 
 
 def class_counts(run: Path, trained: bool) -> tuple[list[int], dict[str, float]]:
     """Per-class counts of the run's scored samples, and their scores."""
-    cfg = _run_config(run, [])
+    cfg = run_config(run, [])
     values = validate(cfg)
     train, val = load_splits(cfg.dataset)
     quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])

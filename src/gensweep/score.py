@@ -25,7 +25,9 @@ from gensweep.files import CHECKPOINT
 from gensweep.errors import CheckpointError, ConfigError, DatasetError
 
 
-def _run_config(run: Path, overrides: list[str]) -> DictConfig:
+def run_config(run: Path, overrides: list[str]) -> DictConfig:
+    """The config a run folder was trained with (brought up to today's keys), with `overrides` merged on top;
+    the model and dataset stay the run's own (overriding them is refused)."""
     saved = run / ".hydra" / "config.yaml"
     if not saved.is_file():
         raise ConfigError(f"{run} has no .hydra/config.yaml: pass a gensweep run folder, an image folder, train or noise")
@@ -48,7 +50,7 @@ def score(what: str, overrides: list[str]) -> dict:
     if path.is_dir() and not is_run and any((path / n).exists() for n in (".hydra", "summary.json", "metrics.csv")):
         raise ConfigError(f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
                           "from (pass a job folder that trained, or a folder of sample images)")
-    cfg = _run_config(path, overrides) if is_run else compose_config(overrides)
+    cfg = run_config(path, overrides) if is_run else compose_config(overrides)
     cfg.logger.name = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
     if cfg.metrics.backbone == "none":
         raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")
