@@ -221,3 +221,17 @@ def test_a_live_report_shows_the_runs_so_far_and_touches_none_of_them(tmp_path):
     (frozen / "0" / "samples" / "epoch_999.png").write_bytes(b"")
     cut = subprocess.run([sys.executable, "-m", "gensweep.report", str(frozen)], capture_output=True, text=True)
     assert cut.returncode == 0 and "Traceback" not in cut.stderr, cut.stderr
+
+
+def test_a_key_the_command_fixes_is_not_swept_even_where_the_experiment_lists_it(tmp_path):
+    """`experiment=s1_depth dataset=digits seed=0,1`: the command's one dataset replaces the experiment's list (as
+    in Hydra's sweeper), so the report compares the presets and seeds, not a dataset that never changes."""
+    import yaml
+
+    from gensweep.report import sweep
+
+    record = {"hydra": {"overrides": {"task": ["experiment=s1_depth", "dataset=digits", "seed=0,1", "+tag=a,b"]},
+                        "sweeper": {"params": {"model_preset": "vae_l2,gan_l3", "dataset": "mnist,cifar10",
+                                               "z_dim": "50,100"}}}}
+    (tmp_path / "multirun.yaml").write_text(yaml.safe_dump(record))
+    assert sweep.declared_keys(tmp_path) == ("seed", "tag", "model_preset", "z_dim")

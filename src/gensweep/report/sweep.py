@@ -95,12 +95,14 @@ def swept_keys(runs: list[Run], declared: tuple[str, ...] = ()) -> list[str]:
 
 
 def declared_keys(sweep: Path) -> tuple[str, ...]:
-    """The keys a sweep's command (or its experiment's sweeper params) gives several values."""
+    """The keys a sweep's command (or its experiment's sweeper params) gives several values; a key the command
+    gives one value replaces the experiment's list, as it does in Hydra's sweeper."""
     record = _read_yaml(sweep / "multirun.yaml") or {}
     hydra = record.get("hydra") or {}
-    task = (hydra.get("overrides") or {}).get("task") or []
-    keys = [o.split("=", 1)[0] for o in task if "=" in o and ("," in o.split("=", 1)[1] or "(" in o.split("=", 1)[1])]
-    keys += list(((hydra.get("sweeper") or {}).get("params") or {}))
+    task = dict(o.split("=", 1) for o in (hydra.get("overrides") or {}).get("task") or [] if "=" in o)
+    task = {k.lstrip("+"): v for k, v in task.items()}
+    keys = [k for k, v in task.items() if "," in v or "(" in v]
+    keys += [k for k in ((hydra.get("sweeper") or {}).get("params") or {}) if k.lstrip("+") not in task]
     return tuple(k.lstrip("+") for k in keys)
 
 
