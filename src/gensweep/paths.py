@@ -21,9 +21,19 @@ SWEEPS = "outputs/multirun"
 
 
 def discard_if_unused(run_dir: Path) -> None:
-    """Remove a run folder that a refused or interrupted start left with nothing but Hydra's record and a log."""
-    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "gensweep.log"}:
-        shutil.rmtree(run_dir, ignore_errors=True)
+    """Remove a run folder that a refused or interrupted start left with nothing but Hydra's record and a log,
+    and the outputs/, runs/ and date folders above it that are left empty."""
+    if not (run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "gensweep.log"}):
+        return
+    shutil.rmtree(run_dir, ignore_errors=True)
+    outputs = Path(RUNS).parent.absolute()
+    for parent in run_dir.absolute().parents:
+        if not parent.is_relative_to(outputs) or any(parent.iterdir()):
+            break
+        try:
+            parent.rmdir()
+        except OSError:  # another run made its folder here meanwhile
+            break
 
 
 def resume_mode(resume: Any) -> str:

@@ -16,8 +16,8 @@ def ensure_files(
         return
     if not download:
         raise DatasetError(
-            f"{name} files not found under {root}. Set dataset.download=true to fetch them, or put them there "
-            f"by hand in this layout:\n{layout}"
+            f"{name} files not found under {root}. Set dataset.download=true to fetch them, point paths.data_dir= "
+            f"(or GENSWEEP_DATA) at the folder that holds them, or put them there by hand in this layout:\n{layout}"
         )
     try:
         root.mkdir(parents=True, exist_ok=True)
