@@ -136,7 +136,8 @@ def train(recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--save-epochs", default="5,10,20")

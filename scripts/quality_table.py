@@ -76,13 +76,14 @@ def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: lis
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<dataset>)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')")
     parser.add_argument("--peers", action="store_true", help="add the published MLP GAN recipes' rows")
     args, extra = parser.parse_known_args()
     sweep = (args.out or ROOT / "outputs" / "quality" / args.dataset).resolve()
