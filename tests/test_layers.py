@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "gensweep"
 LAYERS = [
-    {"", "errors", "files", "placement"},
+    {"", "columns", "errors", "files", "placement"},
     {"data"},
     {"models"},
     {"metrics"},

@@ -100,7 +100,7 @@ def test_classifier_backbone_is_accurate_and_cached(digits_quality, monkeypatch)
 
 def test_fid_orders_real_noise_and_mixtures(digits_quality):
     quality, train, _ = digits_quality
-    real = train.images[: quality.n].float() / 255
+    real = quality.floor_images.float() / 255  # the floor's own training images
     gen = torch.Generator().manual_seed(1)
     uniform = torch.rand(real.shape, generator=gen)
     gaussian = torch.randn(real.shape, generator=gen)

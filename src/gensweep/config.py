@@ -74,6 +74,17 @@ def _check_model_keys(model: DictConfig) -> None:
                               "(e.g. model.betas=[0.5,0.999])")
 
 
+def _check_probe_keys(probe: DictConfig) -> None:
+    steps = probe.steps
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ConfigError(f"metrics.probe.steps={steps!r} is invalid: an integer >= 0, 0 turns the probe off "
+                          "(e.g. metrics.probe.steps=100)")
+    for key, example in (("batch_size", "64"), ("width", "16"), ("n_train", "2000"), ("n_test", "1000")):
+        _positive_int(f"metrics.probe.{key}", probe[key], example)
+    _positive_float("metrics.probe.lr", probe.lr, "1e-3")
+    _non_negative_float("metrics.probe.penalty", probe.penalty, "10")
+
+
 def compose_config(overrides: list[str]) -> DictConfig:
     """gensweep's config with these overrides, as a run would compose it (for scripts that need the data)."""
     from hydra import compose, initialize_config_module
@@ -184,6 +195,8 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError("metrics.n_samples=1 is invalid: FID and KID need at least 2 images (e.g. metrics.n_samples=1000)")
     _positive_int("metrics.kid_subsets", cfg.metrics.kid_subsets, "50")
     _positive_int("metrics.classifier_steps", cfg.metrics.classifier_steps, "1000")
+    if cfg.metrics.get("probe") is not None:  # absent from the saved config of a run made before the probe
+        _check_probe_keys(cfg.metrics.probe)
     if cfg.trainer.eval_batches is not None:
         _positive_int("trainer.eval_batches", cfg.trainer.eval_batches, "8")
     _positive_int("trainer.sample_every", cfg.trainer.sample_every, "1")

@@ -93,6 +93,11 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     if model.lr != values["lr"]:
         log.info("learning rate %.3g: lr=%g scaled to width %d by model.lr_width_ref=%s", model.lr, values["lr"],
                  values["width"], cfg.model.get("lr_width_ref"))
+    probe = None
+    if cfg.metrics.probe.steps > 0:
+        from gensweep.metrics.probe import DivergenceProbe
+
+        probe = DivergenceProbe(cfg.metrics.probe, full_train, val_set, values["device"])
     quality = None
     if cfg.metrics.backbone != "none":
         # Building a backbone draws random initial weights: in a forked RNG, so a cached or a freshly trained
@@ -102,7 +107,8 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
             quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), device)
     trainer = Trainer(
         model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
-        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, quality_every=values["metrics_every"],
+        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, probe=probe,
+        quality_every=values["metrics_every"],
         tensorboard=cfg.logger.name == "tensorboard",
     )
     return trainer, resume
@@ -180,7 +186,8 @@ def results_line(run_dir: Path, summary: dict) -> str:
         numbers.append(f"FID {final['fid']:.1f} (real-data floor {summary.get('fid_real_floor', float('nan')):.1f})")
     if "classes_covered" in final:
         numbers.append(f"{final['classes_covered']} class{'' if final['classes_covered'] == 1 else 'es'} covered")
-    for key, label in (("val_loss", "val_loss"), ("jsd", "JSD"), ("emd", "EMD")):
+    for key, label in (("probe_emd", "probe EMD"), ("probe_jsd", "probe JSD"), ("val_loss", "val_loss"), ("jsd", "JSD"),
+                       ("emd", "EMD")):
         if key in final:
             numbers.append(f"{label} {final[key]:.4g}")
     grids = sorted((run_dir / "samples").glob("epoch_*.png"))

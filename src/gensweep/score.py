@@ -1,5 +1,6 @@
 """`python -m gensweep.score WHAT [key=value ...]`: FID, KID (and with a labelled set IS and classes covered)
-of WHAT against a dataset's held-out images, with the same backbone and settings a run uses.
+of WHAT against a dataset's held-out images, with the same backbone and settings a run uses, and the
+divergence probe's probe_emd and probe_jsd (for a run, `train` and `noise`).
 
 WHAT is a run folder (its checkpoint generates the samples; its saved config gives the dataset), a folder of
 PNG/JPEG images, `train` (as many training images: the real-data floor) or `noise` (uniform noise images).
@@ -43,6 +44,7 @@ def run_config(run: Path, overrides: list[str]) -> DictConfig:
 def score(what: str, overrides: list[str]) -> dict:
     from gensweep.data import load_splits
     from gensweep.data.image_files import decode_files, list_images
+    from gensweep.metrics.probe import DivergenceProbe, real_floor
     from gensweep.metrics.quality import QualityMetrics
 
     path = Path(what).expanduser()
@@ -57,16 +59,27 @@ def score(what: str, overrides: list[str]) -> dict:
     values = validate(cfg)
     train, val = load_splits(cfg.dataset)
     quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
+    # the probe, unless it is off (steps=0) or the run predates it; a folder of images is scored without it
+    probe_cfg = cfg.metrics.get("probe")
+    probe = DivergenceProbe(probe_cfg, train, val, values["device"]) if probe_cfg and probe_cfg.steps > 0 else None
+    probe_scores: dict[str, float] = {}
     if is_run:
         from gensweep.resume import load_run_model
 
         model = load_run_model(path, cfg, values, fix="the run's .hydra/config.yaml does not describe this "
                                                       "checkpoint; score a folder of its sample images instead")
         images = quality.generate(model, seed=int(cfg.seed) + 1)
+        if probe is not None:
+            probe_scores = probe(model, seed=int(cfg.seed) + 2)  # the seed a run's trainer gives it
     elif what == "train":
-        images = train.images[: quality.n]
+        images = quality.floor_images  # the training images the floor is computed from
+        if probe is not None:
+            probe_scores = real_floor(probe_cfg, train, val, values["device"], seed=int(cfg.seed) + 2)
     elif what == "noise":
         images = torch.rand((quality.n, *train.shape), generator=torch.Generator().manual_seed(0))
+        if probe is not None:
+            noise = torch.rand((probe.n_train + probe.n_test, *train.shape), generator=torch.Generator().manual_seed(1))
+            probe_scores = probe.measure(noise[: probe.n_train], noise[probe.n_train :], seed=int(cfg.seed) + 2)
     elif path.is_dir():
         files = list_images(path)
         if not files:
@@ -80,7 +93,8 @@ def score(what: str, overrides: list[str]) -> dict:
     seed = int(cfg.seed) + 1 if is_run else 0  # a run's KID subsets were drawn with seed + 1
     out = {"what": what, "images": len(images), "dataset": str(cfg.dataset.name), "backbone": quality.backbone_name,
            "real_floor_fid": round(quality.real_fid, 4)}
-    out.update({k: round(v, 6) if isinstance(v, float) else v for k, v in quality.evaluate_images(images, seed=seed).items()})
+    scores = {**quality.evaluate_images(images, seed=seed), **probe_scores}
+    out.update({k: round(v, 6) if isinstance(v, float) else v for k, v in scores.items()})
     return out
 
 

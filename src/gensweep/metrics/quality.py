@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from gensweep.data.cache import cache_path
 from gensweep.data.tensors import ImageTensors
 from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance, psd_sqrt
+from gensweep.metrics.references import FLOOR, HELD_OUT, generate, reference_indices
 from gensweep.models.base import GenerativeModel
 
 log = logging.getLogger("gensweep")
@@ -28,7 +29,8 @@ def inception_score(logits: torch.Tensor) -> float:
 
 
 class QualityMetrics:
-    """Scores samples of a model on `n = min(n_samples, len(val))` generated vs `n` held-out real images.
+    """Scores samples of a model on `n = min(n_samples, len(val))` generated vs `n` held-out real images, a
+    seeded random sample of the held-out split (metrics/references.py), the same for every run of a dataset.
 
     Backbones: "classifier" (gensweep's own, trained on the class labels, or on rotations for a set without
     labels) or "inception" (the standard FID network). Inception Score and class coverage come with a
@@ -66,11 +68,12 @@ class QualityMetrics:
 
             self.backbone_name = "inception"
             self.backbone = InceptionFeatures(cfg.get("inception_weights")).to(device).eval()
-        self.real = self.features(val.images[: self.n])
+        self.real = self.features(val.images[reference_indices(len(val), self.n, HELD_OUT)])
         self.real_stats = gaussian_stats(self.real)
         self.real_root = psd_sqrt(self.real_stats[1])
-        # The floor: FID of as many training images against the same held-out ones.
-        self.real_fid = self._fid(self.features(full_train.images[: self.n]))
+        # The floor: FID of as many training images, drawn at random, against the same held-out ones.
+        self.floor_images = full_train.images[reference_indices(len(full_train), self.n, FLOOR)]
+        self.real_fid = self._fid(self.features(self.floor_images))
         self.setup_seconds = time.perf_counter() - start
         log.info("FID/KID backbone %s%s: real-data floor FID %.3f on %d images (%.1fs)", self.backbone_name,
                  "" if self.classifier_accuracy is None else f" (test accuracy {100 * self.classifier_accuracy:.1f}%)",
@@ -94,18 +97,9 @@ class QualityMetrics:
     def _fid(self, features: torch.Tensor) -> float:
         return frechet_distance(*self.real_stats, *gaussian_stats(features), root1=self.real_root)
 
-    @torch.no_grad()
     def generate(self, model: GenerativeModel, seed: int) -> torch.Tensor:
         """n samples from fixed noise (and, for conditional models, classes in turn): comparable across epochs."""
-        model.eval()
-        gen = torch.Generator().manual_seed(seed)
-        images = []
-        for start in range(0, self.n, self.batch_size):
-            count = min(self.batch_size, self.n - start)
-            z = torch.randn(count, model.z_dim, generator=gen).to(model.device)
-            labels = (torch.arange(start, start + count) % model.n_classes).to(model.device) if model.conditional else None
-            images.append(model.sample(z, labels))
-        return torch.cat(images)
+        return generate(model, self.n, seed, self.batch_size)
 
     @torch.no_grad()
     def evaluate_images(self, images: torch.Tensor, seed: int) -> dict[str, float]:

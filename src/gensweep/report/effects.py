@@ -18,14 +18,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from gensweep.columns import QUALITY  # noqa: E402
+
 if TYPE_CHECKING:
     from gensweep.report.sweep import Run
 
 # Keys whose values repeat a setting instead of changing it.
 REPEAT_KEYS = ("seed",)
-# Headline final metrics: (column, axis label, whether higher is better).
-HEADLINE = (("fid", "FID", False), ("kid", "KID", False), ("val_loss", "validation loss", False),
-            ("jsd", "JSD estimate", False), ("emd", "EMD estimate", False), ("classes_covered", "classes covered", True))
+# Headline final metrics, each swept key's effect drawn on them: (column, axis label, whether higher is better).
+HEADLINE = tuple(c for c in QUALITY if c[0] != "inception_score") + (("val_loss", "validation loss", False),)
 
 
 def final(run: Run, column: str) -> float:

@@ -19,13 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 import yaml  # noqa: E402
 
+from gensweep.columns import LOSSES, QUALITY_NAMES  # noqa: E402
 from gensweep.report.effects import factors, mean_std, plot_effects, summary_rows  # noqa: E402
 from gensweep.report.html import write_html  # noqa: E402
 from gensweep.files import csv_number, read_csv, write_csv  # noqa: E402
 
 # Final values copied from each run's summary into runs.csv, when the run has them.
-FINAL_COLUMNS = ("train_loss", "val_loss", "train_loss_d", "train_loss_g", "val_loss_d", "val_loss_g", "jsd", "emd",
-                 "fid", "kid", "inception_score", "classes_covered")
+FINAL_COLUMNS = LOSSES + QUALITY_NAMES
 
 
 @dataclass
@@ -133,12 +133,13 @@ def write_runs_csv(runs: list[Run], keys: list[str], path: Path) -> list[dict[st
 
 
 def _curve(members: list[Run], column: str) -> tuple[list[float], list[float], list[float]]:
-    """Epochs, mean and std of `column` over the runs that reached each epoch."""
+    """Epochs, mean and std of `column` over the runs that reached each epoch; epochs where no run measured it
+    (FID and the probe run every metrics.every epochs) are left out, so that the measured ones join."""
     by_epoch: dict[float, list[float]] = {}
     for r in members:
         for row in r.rows:
             by_epoch.setdefault(csv_number(row.get("epoch")), []).append(csv_number(row.get(column)))
-    epochs = sorted(e for e in by_epoch if math.isfinite(e))
+    epochs = sorted(e for e in by_epoch if math.isfinite(e) and mean_std(by_epoch[e])[2] > 0)
     stats = [mean_std(by_epoch[e]) for e in epochs]
     return epochs, [s[0] for s in stats], [s[1] for s in stats]
 

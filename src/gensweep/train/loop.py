@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from gensweep.data.tensors import ImageTensors
+from gensweep.metrics.probe import DivergenceProbe
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.models.base import GenerativeModel
 from gensweep.artifacts.images import save_grid, save_reconstructions
@@ -56,6 +57,7 @@ class Trainer:
         identity: dict[str, Any],
         trainer_cfg: DictConfig,
         quality: QualityMetrics | None = None,
+        probe: DivergenceProbe | None = None,
         quality_every: int = 1,
         tensorboard: bool = False,
     ) -> None:
@@ -79,7 +81,10 @@ class Trainer:
         self.columns += [f"train_{k}" for k in model.train_metrics] + [f"val_{k}" for k in model.val_metrics]
         self.columns += list(model.estimate_names)
         self.quality = quality
+        self.probe = probe
         self.quality_every = quality_every
+        # curves.png's panels: the model's own, then the probe's
+        self.curves = tuple(model.curves) + (() if probe is None else probe.curves)
         # Wall seconds per part of the run (this process): what training costs beyond its steps.
         self.seconds_by_part: dict[str, float] = defaultdict(float)
         self.tensorboard = tensorboard
@@ -88,6 +93,8 @@ class Trainer:
         self.started = time.perf_counter()
         if quality is not None:
             self.columns += quality.columns
+        if probe is not None:
+            self.columns += list(probe.columns)
         self.order = torch.Generator().manual_seed(seed)  # the per-epoch batch permutation
         z, labels, self.sample_nrow = model.sample_inputs(torch.Generator().manual_seed(seed))
         self.sample_z = z.to(self.device)
@@ -241,7 +248,7 @@ class Trainer:
             "wall_seconds": round(time.perf_counter() - self.started, 3) if status != "running" else 0.0,
             **({} if self.quality is None else self.quality.summary(self.seconds_by_part["metrics"])),
             # curves.png's panels, so that a sweep report can draw them without importing the model (torch)
-            "curves": [[ylabel, list(columns)] for ylabel, columns in self.model.curves],
+            "curves": [[ylabel, list(columns)] for ylabel, columns in self.curves],
             "final": final,
         }
 
@@ -341,17 +348,22 @@ class Trainer:
     def _plot_curves(self, rows: list[dict[str, float]]) -> None:
         from gensweep.artifacts.plots import plot_curves  # matplotlib, needed only at the end of a run
 
-        plot_curves(rows, self.model.curves, self.run_dir / "curves.png", title=self.identity["model"])
+        plot_curves(rows, self.curves, self.run_dir / "curves.png", title=self.identity["model"])
 
     def _epoch_row(self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]) -> dict[str, float]:
-        """The epoch's metrics.csv row: losses, JSD/EMD and, every `quality_every` epochs, FID and KID."""
+        """The epoch's metrics.csv row: losses, JSD/EMD and, every `quality_every` epochs, FID, KID and the
+        divergence probe: each from fixed noise and seeds, so that epochs differ only by the model."""
         row: dict[str, float] = {"epoch": epoch, "step": step, "seconds": round(seconds, 3)}
         row.update({f"train_{k}": v for k, v in train.items()})
         row.update({f"val_{k}": v for k, v in val.items()})
         row.update(self.model.estimates(val))
-        if self.quality is not None and (epoch % self.quality_every == 0 or epoch == self.n_epochs):
-            with self._timed("metrics"):
-                row.update(self.quality(self.model, seed=self.seed + 1))
+        if epoch % self.quality_every == 0 or epoch == self.n_epochs:
+            if self.quality is not None:
+                with self._timed("metrics"):
+                    row.update(self.quality(self.model, seed=self.seed + 1))
+            if self.probe is not None:
+                with self._timed("probe"):
+                    row.update(self.probe(self.model, seed=self.seed + 2))
         return row
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-QUALITY = ("jsd", "emd", "fid", "kid", "inception_score", "classes_covered")
+from gensweep.columns import QUALITY_NAMES
+
 HINT = "pip install tensorboard (or pip install 'gensweep[tensorboard]'), or use logger=csv"
 
 
@@ -30,7 +31,7 @@ class TensorBoardLog:
         epoch = int(row["epoch"])
         for key, value in row.items():
             if key not in ("epoch", "step") and isinstance(value, (int, float)) and math.isfinite(value):
-                group = ("val" if key.startswith("val_") else "quality" if key in QUALITY else "train")
+                group = ("val" if key.startswith("val_") else "quality" if key in QUALITY_NAMES else "train")
                 self.writer.add_scalar(f"{group}/{key}", value, epoch)
         if samples is not None:
             from torchvision.utils import make_grid
