@@ -1,5 +1,6 @@
 """The README's quality table: every model trained on one dataset for a fixed number of epochs, scored with
-gensweep's FID/KID backbone, beside the real data's own FID (the floor) and pure noise (the ceiling).
+gensweep's FID/KID backbone and the divergence probe, beside the real data's own scores (the floor) and pure
+noise (the ceiling); written to docs/results/quality_<dataset>.md.
 
     python scripts/quality_table.py                       # digits, 30 epochs, CPU: about 10 minutes on 2 cores
     python scripts/quality_table.py --dataset mnist --epochs 20 --device cuda
@@ -7,7 +8,7 @@ gensweep's FID/KID backbone, beside the real data's own FID (the floor) and pure
 
 It runs one gensweep multirun over the models (so the sweep's own report/ holds runs.csv and the side-by-side
 sample grids; --jobs N runs N at once on the joblib launcher), scores the floor and the noise rows with the
-same metric settings, prints a Markdown table and copies the side-by-side samples to
+same metric settings, prints a Markdown table, writes it to docs/results/ and copies the side-by-side samples to
 docs/images/quality_<dataset>.png. Each run's row gives its FID at every evaluation, its final FID as a
 multiple of the floor and the first epoch whose samples cover every class. --peers also trains the two
 published MLP GAN recipes of scripts/peer_gans.py for as many epochs on the same images and scores their
@@ -24,7 +25,11 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import write  # noqa: E402
+
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
+SCORES = ("fid", "kid", "inception_score", "classes_covered", "probe_emd", "probe_jsd")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,7 +42,7 @@ def reference_rows(dataset: str, extra: list[str]) -> list[dict[str, str]]:
     for what, name in (("train", "real training images (floor)"), ("noise", "uniform noise")):
         scores = score(what, [f"dataset={dataset}", *extra])
         rows.append({"model": name, **{k: f"{scores[k]:.4g}" if isinstance(scores[k], float) else str(scores[k])
-                                       for k in ("fid", "kid", "inception_score", "classes_covered") if k in scores}})
+                                       for k in SCORES if k in scores}})
     rows[0]["note"] = f"backbone {scores['backbone']}, {scores['images']} images"
     return rows
 
@@ -106,7 +111,9 @@ def main() -> None:
     for run in runs:
         summary = json.loads((sweep / run["job"] / "summary.json").read_text())
         final = summary.get("final", {})
-        share = summary.get("metrics_seconds", 0) / max(summary.get("wall_seconds", 0), 1e-9)
+        wall = max(summary.get("wall_seconds", 0), 1e-9)
+        share = summary.get("metrics_seconds", 0) / wall
+        probe_share = summary.get("seconds_by_part", {}).get("probe", 0) / wall
         with open(sweep / run["job"] / "metrics.csv", newline="") as f:
             evals = [r for r in csv.DictReader(f) if r.get("fid")]
         floor = summary.get("fid_real_floor")
@@ -118,23 +125,27 @@ def main() -> None:
             "fid": f"{final['fid']:.4g}" if "fid" in final else "", "kid": f"{final['kid']:.4g}" if "kid" in final else "",
             "inception_score": f"{final['inception_score']:.3g}" if "inception_score" in final else "",
             "classes_covered": str(final.get("classes_covered", "")),
+            **{k: f"{final[k]:.3g}" for k in ("probe_emd", "probe_jsd") if k in final},
             "fid_by_epoch": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
             "classes_by_epoch": " / ".join(r.get("classes_covered", "") for r in evals),
             "x_floor": f"{final['fid'] / floor:.1f}" if "fid" in final and floor else "",
             "first_all_classes": str(full[0]) if full else "never",
-            "note": f"{summary.get('train_seconds', 0):.0f}s training, metrics {100 * share:.1f}% of wall time",
+            "note": f"{summary.get('train_seconds', 0):.0f}s training; FID/KID {100 * share:.1f}%, probe "
+                    f"{100 * probe_share:.1f}% of wall time",
         })
     if args.peers:
         table += peer_rows(args.dataset, args.epochs, eval_epochs, classes, extra)
     table += reference_rows(args.dataset, [f"device={args.device}", *extra])  # scored with the same settings
 
-    columns = ["model", "fid", "x_floor", "kid", "inception_score", "classes_covered", "fid_by_epoch",
-               "classes_by_epoch", "first_all_classes", "note"]
-    print(f"\n{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0\n")
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in table:
-        print("| " + " | ".join(row.get(c, "") for c in columns) + " |")
+    columns = ["model", "fid", "x_floor", "probe_emd", "probe_jsd", "kid", "inception_score", "classes_covered",
+               "fid_by_epoch", "classes_by_epoch", "first_all_classes", "note"]
+    lines = [f"{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0. FID, KID and the probe against a "
+             "seeded random sample of the held-out split; the floor row: random training images (the probe's: "
+             "training images against held-out images, both apart from its references).", "",
+             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row.get(c, "") for c in columns) + " |" for row in table]
+    print("\n" + "\n".join(lines))
+    print(f"\ntable: {write(f'quality_{args.dataset}', chr(10).join(lines))}")
     samples = sweep / "report" / "samples.png"
     if samples.is_file():
         target = ROOT / "docs" / "images" / f"quality_{args.dataset}.png"

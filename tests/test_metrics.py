@@ -217,9 +217,11 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
 
     again = score(str(run))
     assert again["fid"] == pytest.approx(summary["final"]["fid"], rel=1e-6)  # same samples, same backbone
+    assert again["probe_emd"] == pytest.approx(summary["final"]["probe_emd"], rel=1e-4)  # same samples and critics
     floor, noise = score("train", *full), score("noise", *full)  # the run's metric settings
     assert floor["fid"] == pytest.approx(summary["fid_real_floor"], rel=1e-3)
     assert floor["fid"] < 0.1 * noise["fid"] and floor["classes_covered"] == 10
+    assert abs(floor["probe_emd"]) < 0.5 * noise["probe_emd"], (floor, noise)
     images = tmp_path / "pngs"
     images.mkdir()
     shutil.copy(run / "samples" / "epoch_001.png", images / "grid.png")  # one image is too few

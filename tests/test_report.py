@@ -164,11 +164,18 @@ def _check_page(report):
 
 def test_index_html_lists_every_run_and_every_link_exists(tmp_path):
     proc = run_cli(["model=vae,gan", "seed=0,1", "n_epochs=1", "dataset.subset=64", "batch_size=32",
-                    "metrics.classifier_steps=50", "trainer.progress=false", "-m"], cwd=tmp_path)
+                    "metrics.classifier_steps=50", "metrics.probe.steps=20", "trainer.progress=false", "-m"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     report = sweep / "report"
     page = _check_page(report)
+    # the probe beside FID for every model, the VAE as much as the GAN: in the runs, per setting and in the effects
+    with open(report / "summary.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            assert all(float(row[f"{c}_mean"]) == float(row[f"{c}_mean"]) for c in ("fid", "probe_emd", "probe_jsd")), row
+    with open(report / "runs.csv", newline="") as f:
+        assert all(r["probe_emd"] and r["probe_jsd"] for r in csv.DictReader(f))
+    assert "probe EMD" in (report / "README.md").read_text()
     assert page.rows == 4
     for job in range(4):  # each run's folder and last sample grid are linked
         assert f"../{job}/" in page.links and f"../{job}/samples/epoch_001.png" in page.links
