@@ -184,17 +184,17 @@ def test_cae_samples_from_a_mixture_fitted_to_its_codes():
     assert not torch.equal(model.mixture.draw(z[:5]), draws[:5])
 
 
-def test_vae_samples_from_the_mixture_unless_asked_for_its_prior():
-    """The default (sampler=gmm) decodes mixture draws fitted to the encoder's means of the batches it trained
-    on; sampler=prior decodes z itself and keeps no codes."""
+def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
+    """The default (sampler=prior) decodes z itself and keeps no codes; sampler=gmm decodes mixture draws
+    fitted to the encoder's means of the batches it trained on."""
     x, y = torch.rand(32, 1, 16, 16), torch.zeros(32, dtype=torch.long)
-    prior = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=prior"])
+    prior = _build(["model=vae", "z_dim=4", "width=8"])
     prior.train_step(x, y)
     prior.eval()
     z = torch.randn(6, 4)
     assert prior.mixture is None and not any(k.startswith("mixture") for k in prior.state_dict())
     assert torch.equal(prior.sample(z), prior.decode(z))
-    gmm = _build(["model=vae", "z_dim=4", "width=8"])
+    gmm = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=gmm"])
     with torch.no_grad():
         means = gmm.encode(x)  # in training mode, as the step sees them
     gmm.train_step(x, y)
@@ -202,12 +202,11 @@ def test_vae_samples_from_the_mixture_unless_asked_for_its_prior():
     assert gmm.mixture.n_seen == 32
     assert torch.allclose(gmm.mixture.codes[:32], means, atol=1e-5)
     assert torch.equal(gmm.sample(z), gmm.decode(gmm.mixture.draw(z)))
-    # a checkpoint of either sampler loads into the other: a run from before gmm became the default resumes,
-    # and a run's samples can be scored from its prior
+    # a checkpoint of either sampler loads into the other: a run's samples can be scored either way
     prior.load_training_state(gmm.training_state())
     assert torch.equal(prior.sample(z), gmm.decode(z))
-    fresh = _build(["model=vae", "z_dim=4", "width=8"])
-    fresh.load_training_state(_build(["model=vae", "z_dim=4", "width=8", "model.sampler=prior"]).training_state())
+    fresh = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=gmm"])
+    fresh.load_training_state(_build(["model=vae", "z_dim=4", "width=8"]).training_state())
     fresh.eval()
     assert fresh.mixture.n_seen == 0 and torch.equal(fresh.sample(z), fresh.decode(z))  # the prior, until codes come
 
@@ -250,20 +249,21 @@ def test_checkpoints_of_the_layout_before_nn_module_still_load(overrides):
 
 @pytest.mark.parametrize("sample_every, fits", [(1, 5), (5, 1)])
 def test_a_run_fits_its_mixture_once_for_each_epoch_that_draws(tmp_path, monkeypatch, sample_every, fits):
-    """The fit is the slow part of a VAE epoch on a GPU (docs/speed.md): a sample grid refits it after new
+    """Each fit is an EM run over up to 10,000 codes (docs/speed.md): a sample grid refits the mixture after new
     codes, FID and the end-of-run interpolations in the same epoch reuse that fit, and an epoch that draws
     nothing fits nothing, so trainer.sample_every=5 leaves one fit in five epochs."""
-    import sklearn.mixture
+    from gensweep.models import expost
 
     calls = []
-    fit = sklearn.mixture.GaussianMixture.fit
+    fit = expost.fit_mixture
 
-    def counted(self, codes, y=None):
+    def counted(codes, k, start=None):
         calls.append(len(codes))
-        return fit(self, codes, y)
+        return fit(codes, k, start)
 
-    monkeypatch.setattr(sklearn.mixture.GaussianMixture, "fit", counted)
-    summary = train_run(tmp_path, ["model=vae", "n_epochs=5", "metrics.every=5", f"trainer.sample_every={sample_every}",
+    monkeypatch.setattr(expost, "fit_mixture", counted)
+    summary = train_run(tmp_path, ["model=vae", "model.sampler=gmm", "n_epochs=5", "metrics.every=5",
+                                   f"trainer.sample_every={sample_every}",
                                    *SMOKE])
     assert summary["status"] == "completed"
     assert math.isfinite(float(read_csv(tmp_path / "metrics.csv")[-1]["fid"]))  # FID drew from the mixture too

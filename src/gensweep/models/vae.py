@@ -3,11 +3,12 @@
 Loss = Bernoulli reconstruction (BCE summed over pixels) + KL(q(z|x) || N(0, I)), both per image, in nats:
 the unit the literature quotes (about 105 on MNIST for pytorch/examples' VAE after 10 epochs).
 
-Samples (conf/model/vae.yaml: `model.sampler=gmm`) decode draws from a Gaussian mixture fitted to the
-encoder's means of the latest training images (Ghosh et al. 2020's ex-post density, models/expost.py): the
-prior's "holes" the decoder never learned to fill are then not sampled. On Fashion-MNIST after 20 epochs
-this gives FID 33 against 50 from the prior (docs/models.md). `model.sampler=prior` decodes z ~ N(0, I), the
-textbook VAE's samples; training and the loss are the same either way.
+Samples (conf/model/vae.yaml: `model.sampler=prior`) decode z ~ N(0, I): the textbook VAE, as in
+pytorch/examples' `vae/main.py`, and what the seed studies compare. `model.sampler=gmm` decodes draws from a
+Gaussian mixture fitted to the encoder's means of the latest training images instead: Ghosh et al. 2020's
+ex-post density estimation ("From Variational to Deterministic Autoencoders", models/expost.py), which keeps
+samples out of the prior's "holes" the decoder never learned to fill. On Fashion-MNIST after 20 epochs it gave
+FID 33 against 50 from the prior (docs/models.md). Training and the loss are the same either way.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class VAE(ConvAutoencoder):
     val_metrics = ("loss", "recon", "kl")
     curves = (("loss (nats / image)", ("train_loss", "val_loss")), ("terms (nats / image)", ("train_recon", "train_kl")))
 
-    def __init__(self, *, sampler: str = "gmm", gmm_components: int = 10, **kwargs) -> None:
+    def __init__(self, *, sampler: str = "prior", gmm_components: int = 10, **kwargs) -> None:
         super().__init__(**kwargs)
         self.mixture = LatentMixture(self.z_dim, gmm_components, self.device) if sampler == "gmm" else None
 
@@ -57,9 +58,9 @@ class VAE(ConvAutoencoder):
         return self.decode(z if self.mixture is None else self.mixture.draw(z))
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False):
-        """Weights saved with the other sampler load too: a prior-sampling VAE's checkpoint (one from before
-        gmm became the default) gives an empty mixture, which draws from the prior until training adds codes;
-        a mixture's codes are left out of a prior-sampling VAE."""
+        """Weights saved with the other sampler load too, so that a run's samples can be scored either way: a
+        prior-sampling VAE's checkpoint gives an empty mixture, which draws from the prior until training adds
+        codes; a mixture's codes and fit are left out of a prior-sampling VAE."""
         state = {k: v for k, v in state_dict.items() if self.mixture is not None or not k.startswith("mixture.")}
         if self.mixture is not None and "mixture.codes" not in state:
             state.update({"mixture.codes": torch.zeros_like(self.mixture.codes), "mixture._extra_state": {"n_seen": 0}})
