@@ -82,7 +82,7 @@ def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_pat
     assert "resumed from" in again.stdout
     last = again.stdout.strip().splitlines()[-1]
     assert f"results in {gan_run.resolve()}: open samples/epoch_002.png, curves.png, metrics.csv" in last
-    assert (gan_run / "samples" / "epoch_002.png").is_file() and "at epoch 2: JSD " in last
+    assert (gan_run / "samples" / "epoch_002.png").is_file() and "at epoch 2: " in last and ", JSD " in last
     assert tree_hash(vae_run) == vae_before
     assert (gan_run / ".hydra.1" / "config.yaml").read_text() == record  # the first record, kept
     assert "n_epochs: 2" in (gan_run / ".hydra" / "config.yaml").read_text()

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from gensweep.data.tensors import ImageTensors
 from gensweep.metrics.probe import DivergenceProbe
 from gensweep.metrics.quality import QualityMetrics
+from gensweep.metrics.references import HELD_OUT, reference_indices
 from gensweep.models.base import GenerativeModel
 from gensweep.artifacts.images import save_grid, save_reconstructions
 from gensweep.artifacts.interpolation import interpolate, save_interpolation
@@ -71,6 +72,11 @@ class Trainer:
             log.info("speed options: %s", ", ".join(applied))
         self.train_data = self._place(train, val, trainer_cfg.data_on_device_max_fraction)
         self.val_data = val.to(self.train_data.images.device)
+        # The held-out images validated on each epoch: a seeded random sample of `eval_batches` batches (or all),
+        # never the split's first images, which an ordered file (MNIST's test set) would make one kind of image.
+        n_eval = len(val) if trainer_cfg.eval_batches is None else min(len(val), trainer_cfg.eval_batches * batch_size)
+        chosen = reference_indices(len(val), n_eval, HELD_OUT).to(self.val_data.images.device)
+        self.eval_data = ImageTensors(self.val_data.images[chosen], self.val_data.labels[chosen])
         self.run_dir = Path(run_dir)
         self.n_epochs = n_epochs
         self.batch_size = batch_size
@@ -178,7 +184,7 @@ class Trainer:
 
     @torch.no_grad()
     def _validate(self, epoch: int) -> dict[str, float]:
-        """Average held-out metrics over the first `eval_batches` validation batches.
+        """Average held-out metrics over `eval_data` (`eval_batches` batches of random held-out images).
 
         Runs in a forked RNG seeded by (seed, epoch): evaluation noise is reproducible and does not shift the
         training random stream, so a resumed run sees the same numbers as an uninterrupted one.
@@ -190,9 +196,7 @@ class Trainer:
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed * 100_003 + epoch)
-            for i, (images, labels) in enumerate(self.val_data.batches(self.batch_size)):
-                if self.cfg.eval_batches is not None and i >= self.cfg.eval_batches:
-                    break
+            for images, labels in self.eval_data.batches(self.batch_size):
                 out = model.evaluate(model.to_input(images), labels)
                 for k, v in out.items():
                     sums[k] += float(v) * len(images)
