@@ -119,6 +119,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--name", default=None, help="the table's name under docs/results/ (default probe_<dataset>)")
     parser.add_argument("--budgets", default="", help="larger probe budgets (steps) for the known-distance check, e.g. 1000")
     parser.add_argument("--runs", nargs="*", type=Path, default=[])
     args, overrides = parser.parse_known_args()
@@ -132,7 +133,7 @@ def main() -> None:
                 shift_section(cfg, train, val, [int(cfg.metrics.probe.steps), *(int(b) for b in args.budgets.split(",") if b)])]
     if args.runs:
         sections += ["", runs_section(args.runs, spread)]
-    path = write(f"probe_{args.dataset}", "\n".join(sections))
+    path = write(args.name or f"probe_{args.dataset}", "\n".join(sections))
     print(path.read_text())
 
 
