@@ -8,10 +8,8 @@ For every job of the study's sweep (its experiment's sweeper params expanded), t
 model at the dataset's real image size, times `--steps` training steps on a random batch after one warm-up
 step, and extrapolates: steps per epoch (the dataset's real training size / batch) x n_epochs x seconds per
 step, plus 5% for what the trainer does besides steps (validation, grids, checkpoints, FID every 5 epochs:
-measured at 1-5% by scripts/bench.py). Not the VAE's and CAE's latent-mixture fit before each epoch's sample
-grid (its time depends on the codes, which a few steps do not give): with it, FID, grids and checkpoint took
-12.4% (VAE) and 7.8% (CAE) of a one-epoch CPU run against the GAN's 1.5%, on an H200 more than the epoch's
-steps (docs/speed.md). Data preparation and the FID classifier's one-off training are left out. Jobs run
+measured at 1-5% by scripts/bench.py). Not the CAE's (and a `model.sampler=gmm` VAE's) latent-mixture refit
+before each epoch's sample grid, which takes tenths of a second warm-started (docs/results/mixture_fit.md). Data preparation and the FID classifier's one-off training are left out. Jobs run
 one after another on the basic launcher; the total divides by the jobs run at once with hydra/launcher=joblib
 (on several GPUs) or slurm.
 """
