@@ -78,8 +78,8 @@ def _check_probe_keys(probe: DictConfig) -> None:
     steps = probe.steps
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ConfigError(f"metrics.probe.steps={steps!r} is invalid: an integer >= 0, 0 turns the probe off "
-                          "(e.g. metrics.probe.steps=100)")
-    for key, example in (("batch_size", "64"), ("width", "16"), ("n_train", "2000"), ("n_test", "1000")):
+                          "(e.g. metrics.probe.steps=200)")
+    for key, example in (("batch_size", "32"), ("width", "16"), ("n_train", "2000"), ("n_test", "1000")):
         _positive_int(f"metrics.probe.{key}", probe[key], example)
     _positive_float("metrics.probe.lr", probe.lr, "1e-3")
     _non_negative_float("metrics.probe.penalty", probe.penalty, "10")

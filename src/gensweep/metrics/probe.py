@@ -9,8 +9,10 @@ held-out images against fresh samples:
 
 - `probe_jsd`: the logistic critic's held-out loss L = BCE(D(real), 1) + BCE(D(fake), 0) gives the
   Jensen-Shannon lower bound log 2 - L / 2 (nats; Goodfellow et al. 2014, theorem 1);
-- `probe_emd`: a gradient-penalty critic (Gulrajani et al. 2017, penalty 10) gives the Wasserstein-1 lower
-  bound mean f(real) - mean f(fake), in the L2 norm of [0, 1] pixels.
+- `probe_emd`: a gradient-penalty critic f (Gulrajani et al. 2017, penalty 10) gives the Wasserstein-1 lower
+  bound (mean f(real) - mean f(fake)) / K, in the L2 norm of [0, 1] pixels, where K is f's largest gradient
+  norm over the held-out images and interpolates between them (Kantorovich-Rubinstein: f / K is 1-Lipschitz
+  there).
 
 Both are lower bounds, as tight as the critic and its budget allow, and noisy: held-out scores of real
 training images against real held-out images give their noise floor (docs/metrics.md). They are not
