@@ -80,18 +80,8 @@ def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: lis
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<dataset>)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')")
-    parser.add_argument("--peers", action="store_true", help="add the published MLP GAN recipes' rows")
-    args, extra = parser.parse_known_args()
-    sweep = (args.out or ROOT / "outputs" / "quality" / args.dataset).resolve()
+def train_all(sweep: Path, args: argparse.Namespace, extra: list[str]) -> None:
+    """One gensweep multirun over the models into `sweep` (an earlier sweep of this script there is replaced)."""
     if sweep.exists():
         if not (sweep / "multirun.yaml").is_file():
             sys.exit(f"{sweep} exists and is not an earlier sweep of this script: choose another --out")
@@ -104,6 +94,26 @@ def main() -> None:
     start = time.perf_counter()
     subprocess.run(command, check=False)
     print(f"sweep took {time.perf_counter() - start:.0f}s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<dataset>)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')")
+    parser.add_argument("--peers", action="store_true", help="add the published MLP GAN recipes' rows")
+    parser.add_argument("--no-train", action="store_true", help="rebuild the table from the sweep already in --out")
+    args, extra = parser.parse_known_args()
+    sweep = (args.out or ROOT / "outputs" / "quality" / args.dataset).resolve()
+    if args.no_train:
+        if not (sweep / "report" / "runs.csv").is_file():
+            sys.exit(f"--no-train: {sweep} holds no finished sweep of this script (no report/runs.csv)")
+    else:
+        train_all(sweep, args, extra)
 
     with open(sweep / "report" / "runs.csv", newline="") as f:
         runs = list(csv.DictReader(f))
@@ -139,7 +149,11 @@ def main() -> None:
 
     columns = ["model", "fid", "x_floor", "probe_emd", "probe_jsd", "kid", "inception_score", "classes_covered",
                "fid_by_epoch", "classes_by_epoch", "first_all_classes", "note"]
-    lines = [f"{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0. FID, KID and the probe against a "
+    import yaml
+
+    task = yaml.safe_load((sweep / "multirun.yaml").read_text())["hydra"]["overrides"]["task"]
+    lines = [f"The runs: `python -m gensweep {' '.join(task)} -m` (one thread each).", "",
+             f"{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0. FID, KID and the probe against a "
              "seeded random sample of the held-out split; the floor row: random training images (the probe's: "
              "training images against held-out images, both apart from its references).", "",
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
