@@ -32,8 +32,7 @@ from results import write  # noqa: E402
 
 from gensweep.config import compose_config  # noqa: E402
 from gensweep.data import load_splits  # noqa: E402
-from gensweep.metrics.probe import DivergenceProbe, real_floor  # noqa: E402
-from gensweep.metrics.references import HELD_OUT, PROBE_TRAIN, reference_indices  # noqa: E402
+from gensweep.metrics.probe import DivergenceProbe, real_floor, real_stand_ins  # noqa: E402
 
 SHIFTS = (0.02, 0.05, 0.1, 0.2)
 
@@ -61,8 +60,7 @@ def shift_section(cfg, train, val, budgets: list[int]) -> str:
     shifted (P against P + c: W1 = c·√pixels exactly, for the samples as for the distribution), and other
     images shifted (the shift plus the finite-sample difference between two sets of real images)."""
     n_train, n_test = min(int(cfg.metrics.probe.n_train), len(train) // 2), min(int(cfg.metrics.probe.n_test), len(val) // 2)
-    others_train = train.images[reference_indices(len(train), len(train), PROBE_TRAIN)[n_train : 2 * n_train]]
-    others_val = val.images[reference_indices(len(val), len(val), HELD_OUT)[n_test : 2 * n_test]]
+    others_train, others_val = real_stand_ins(train, val, n_train, n_test)
     rows = []
     for steps in budgets:
         keys = {"steps": steps, "n_train": n_train, "n_test": n_test}

@@ -21,7 +21,7 @@ from gensweep.config import validate
 from gensweep.data import load_splits
 from gensweep.data.tensors import ImageTensors
 from gensweep.files import read_csv
-from gensweep.metrics.probe import DivergenceProbe, real_floor
+from gensweep.metrics.probe import DivergenceProbe, real_floor, real_stand_ins
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.metrics.references import HELD_OUT, PROBE_TRAIN, reference_indices
 from gensweep.models.build import build_model
@@ -36,9 +36,7 @@ def digits():
     cfg = make_cfg([])
     train, val = load_splits(cfg.dataset)
     probe = DivergenceProbe(OmegaConf.merge(cfg.metrics.probe, {"n_train": N_TRAIN, "n_test": N_TEST}), train, val, CPU)
-    others = (train.images[reference_indices(len(train), len(train), PROBE_TRAIN)[N_TRAIN : 2 * N_TRAIN]],
-              val.images[reference_indices(len(val), len(val), HELD_OUT)[N_TEST : 2 * N_TEST]])
-    return cfg, train, val, probe, others
+    return cfg, train, val, probe, real_stand_ins(train, val, N_TRAIN, N_TEST)
 
 
 def test_real_images_against_real_images_score_near_zero(digits):

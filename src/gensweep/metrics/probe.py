@@ -31,11 +31,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 
+from gensweep.columns import QUALITY
 from gensweep.data.tensors import ImageTensors
 from gensweep.metrics.references import HELD_OUT, PROBE_TRAIN, generate, reference_indices
 from gensweep.models.base import GenerativeModel
 
 LOG2 = math.log(2.0)
+LABELS = {name: label for name, label, _ in QUALITY}
 PENALTY_SHARE = 4  # the gradient penalty is taken on one pair in this many
 
 
@@ -54,7 +56,7 @@ class DivergenceProbe:
     """probe_jsd and probe_emd of a model's samples against the dataset's held-out images."""
 
     columns = ("probe_jsd", "probe_emd")
-    curves = (("probe EMD (held-out W1 bound)", ("probe_emd",)), ("probe JSD (held-out, nats)", ("probe_jsd",)))
+    curves = tuple((LABELS[c], (c,)) for c in ("probe_emd", "probe_jsd"))  # curves.png's panels
 
     def __init__(self, cfg: DictConfig, full_train: ImageTensors, val: ImageTensors, device: torch.device) -> None:
         self.steps = int(cfg.steps)
@@ -105,9 +107,15 @@ def real_floor(cfg: DictConfig, full_train: ImageTensors, val: ImageTensors, dev
     against). A split too small for two disjoint halves of the budget gets halved references."""
     n_train, n_test = min(int(cfg.n_train), len(full_train) // 2), min(int(cfg.n_test), len(val) // 2)
     probe = DivergenceProbe(OmegaConf.merge(cfg, {"n_train": n_train, "n_test": n_test}), full_train, val, device)
-    train_others = full_train.images[reference_indices(len(full_train), len(full_train), PROBE_TRAIN)[n_train : 2 * n_train]]
-    val_others = val.images[reference_indices(len(val), len(val), HELD_OUT)[n_test : 2 * n_test]]
-    return probe.measure(train_others, val_others, seed)
+    return probe.measure(*real_stand_ins(full_train, val, n_train, n_test), seed)
+
+
+def real_stand_ins(full_train: ImageTensors, val: ImageTensors, n_train: int,
+                   n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Real images to stand for a model's: the n_train training and n_test held-out images that come right
+    after the probe's references in their random draws, so none of them is a reference."""
+    return (full_train.images[reference_indices(len(full_train), len(full_train), PROBE_TRAIN)[n_train : 2 * n_train]],
+            val.images[reference_indices(len(val), len(val), HELD_OUT)[n_test : 2 * n_test]])
 
 
 def _unit(images: torch.Tensor, device: torch.device) -> torch.Tensor:
