@@ -98,6 +98,7 @@ def runs_section(runs: list[Path], spread: dict[str, float]) -> str:
         negative, below = sum(v < 0 for v in own_values), sum(v < -spread.get(own, 0) for v in own_values)
         floor = summary.get("fid_real_floor") or math.nan
         per_epoch = summary["seconds_by_part"].get("steps", 0.0) / max(summary["epochs_completed"], 1)
+        validation = summary["seconds_by_part"].get("validation", 0.0) / max(summary["epochs_completed"], 1)
         share = summary["seconds_by_part"].get("probe", 0.0) / summary["wall_seconds"]
         overrides = " ".join(o for o in yaml.safe_load((run / ".hydra" / "overrides.yaml").read_text())
                              if not o.startswith(("model=", "hydra.", "dataset", "trainer.progress", "n_epochs")))
@@ -107,17 +108,19 @@ def runs_section(runs: list[Path], spread: dict[str, float]) -> str:
             f"| {summary['model']} | `{overrides}` | {len(evals)} | {fid[0]:.1f} → {fid[-1]:.1f} ({fid[-1] / floor:.1f}×) | "
             f"{evals[-1].get('classes_covered', '')} | {' | '.join(probe_cells)} | "
             f"{own or '-'}: {own_values[0]:.3f} → {own_values[-1]:.3f}, ρ {_rho(fid, own_values)}, "
-            f"{negative} negative, {below} below −{spread.get(own, 0):.4f} | {per_epoch:.1f} s | {100 * share:.1f}% |")
+            f"{negative} negative, {below} below −{spread.get(own, 0):.4f} | {per_epoch:.1f} s | {validation:.2f} s | "
+            f"{100 * share:.1f}% |")
     return "\n".join([
         "## Runs: each curve against FID over the evaluations", "",
         "ρ: Spearman's rank correlation with FID over the evaluations (1: the curve falls exactly as FID falls). "
         "Own: the model's own estimate (jsd or emd) on its held-out batches: how many of its values are negative, "
         "and how many lie below minus the spread of the probe's floor in the same quantity (one standard deviation "
-        "over the seeds above). s/epoch: training steps only. Probe cost: its seconds as a share of the run's wall "
-        "time.", "",
+        "over the seeds above). s/epoch: training steps only. Validation: seconds per epoch of held-out "
+        "validation, own estimate included (a WGAN's model.estimate_steps are spent there). Probe cost: its seconds as "
+        "a share of the run's wall time.", "",
         "| model | overrides | evaluations | FID first → last (× floor) | classes at the end | probe_emd | "
-        "probe_jsd | own estimate | s/epoch | probe cost |",
-        "|---|---|---|---|---|---|---|---|---|---|", *rows])
+        "probe_jsd | own estimate | s/epoch | validation | probe cost |",
+        "|---|---|---|---|---|---|---|---|---|---|---|", *rows])
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ N_TRAIN, N_TEST = 700, 179
 
 @pytest.fixture(scope="module")
 def digits():
-    cfg = make_cfg([])
+    cfg = make_cfg(["metrics.probe.steps=200"])  # the default budget (the bundled digits turn the probe off)
     train, val = load_splits(cfg.dataset)
     probe = DivergenceProbe(OmegaConf.merge(cfg.metrics.probe, {"n_train": N_TRAIN, "n_test": N_TEST}), train, val, CPU)
     return cfg, train, val, probe, real_stand_ins(train, val, N_TRAIN, N_TEST)

@@ -42,7 +42,7 @@ def _check_model_keys(model: DictConfig) -> None:
     for key, example in (("d_steps", "1"), ("n_critic", "5"), ("gmm_components", "10")):
         if key in model:
             _positive_int(f"model.{key}", model[key], example)
-    for key in ("warmup_g_steps", "refresh_every"):
+    for key in ("warmup_g_steps", "refresh_every", "estimate_steps"):
         if key in model and (isinstance(model[key], bool) or not isinstance(model[key], int) or model[key] < 0):
             raise ConfigError(f"model.{key}={model[key]!r} is invalid: must be an integer >= 0 (0 turns it off)")
     if "warmup_critic_steps" in model:

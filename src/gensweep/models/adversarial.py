@@ -7,8 +7,10 @@ initialisation, what happens after a discriminator step and how many of them eac
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -31,7 +33,7 @@ class Adversarial(GenerativeModel):
 
     def __init__(self, *, arch: str | None = None, d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
                  g_norm: str = "none", minibatch_std: bool = False, lr_width_ref: int | None = None,
-                 **common) -> None:
+                 estimate_steps: int = 0, **common) -> None:
         super().__init__(**common)
         self.arch = arch or self.arch  # the class's own unless model.arch says otherwise
         if lr_width_ref and self.arch == "mlp":
@@ -41,6 +43,9 @@ class Adversarial(GenerativeModel):
             self.lr = self.lr * math.sqrt(lr_width_ref / self.width)
         self.ema = float(ema)
         self.d_steps = int(d_steps)
+        self.estimate_steps = int(estimate_steps)
+        # (critic, generator) the held-out estimate is read from, when not D and G as trained (see `estimating`)
+        self.reading: tuple[nn.Module, nn.Module] | None = None
         self.g_steps = 0  # generator updates so far
         self.d_since_g = 0  # discriminator updates since the last generator update
         self.stats_at = -1  # g_steps at which the averaged generator's batch-norm statistics were last measured
@@ -86,12 +91,13 @@ class Adversarial(GenerativeModel):
     def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def d_regulariser(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor | None:
+    def d_regulariser(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None,
+                      critic: nn.Module) -> torch.Tensor | None:
         """Extra discriminator loss used in training only (WGAN-GP's gradient penalty)."""
         return None
 
-    def after_d_step(self) -> None:
-        """Hook after each discriminator update (WGAN's weight clipping)."""
+    def after_d_step(self, critic: nn.Module) -> None:
+        """Hook after each update of `critic` (WGAN's weight clipping)."""
 
     def d_score(self, out: torch.Tensor) -> torch.Tensor:
         """The discriminator's raw output as the number logged in d_real / d_fake (the critic's value here; the
@@ -114,9 +120,9 @@ class Adversarial(GenerativeModel):
                 fake = g(self._noise(n), labels)
             d_real, d_fake = d(x, labels), d(fake, labels)
             loss_d = self.d_loss(d_real, d_fake)
-            reg = self.d_regulariser(x, fake, labels)
+            reg = self.d_regulariser(x, fake, labels, d)
         self.optimize("discriminator", loss_d if reg is None else loss_d + reg)
-        self.after_d_step()
+        self.after_d_step(d)
         out = {"loss_d": loss_d.detach(), "d_real": self._mean_score(d_real), "d_fake": self._mean_score(d_fake)}
         self.d_since_g += 1
         if self.d_since_g >= self.critic_steps(self.g_steps):
@@ -173,10 +179,51 @@ class Adversarial(GenerativeModel):
     def compilable(self) -> list[str]:
         return [name for name in self.nets if name != "generator_ema"]
 
+    @contextlib.contextmanager
+    def estimating(self, batches: Iterator[tuple[torch.Tensor, torch.Tensor]]) -> Iterator[None]:
+        """With `estimate_steps` > 0, the held-out estimate is read from a copy of the discriminator that has
+        taken that many more steps (its own loss, optimizer state, regulariser and clipping) on training
+        batches against the samples the model draws (the averaged generator's, where there is one, as the
+        sample grids, FID and the probe). A divergence estimate is the critic's value only near the critic's
+        optimum, which one step per generator step never reaches; the WGAN paper brings its critic there with
+        100-step refreshes (Arjovsky et al., 2017, Algorithm 1 and Figure 3) that also change training. The
+        copy gives the curve that optimum while training keeps its own schedule."""
+        if self.estimate_steps == 0:
+            yield
+            return
+        if "generator_ema" in self.nets:
+            self._measure_average_statistics()
+            g = self.nets["generator_ema"]
+        else:
+            g = self.nets["generator"]
+        critic = copy.deepcopy(self.nets["discriminator"]).train()
+        opt = self.make_optimizer(critic.parameters())
+        opt.load_state_dict(copy.deepcopy(self.optims["discriminator"].state_dict()))  # its tensors, not shared
+        for _, (x, y) in zip(range(self.estimate_steps), batches):
+            labels = self._labels(y)
+            with torch.no_grad():
+                fake = g(self._noise(x.shape[0]), labels)
+            with torch.enable_grad():
+                loss = self.d_loss(critic(x, labels), critic(fake, labels))
+                reg = self.d_regulariser(x, fake, labels, critic)
+                opt.zero_grad(set_to_none=True)
+                (loss if reg is None else loss + reg).backward()
+            opt.step()
+            self.after_d_step(critic)
+        self.reading = (critic.eval(), g)
+        try:
+            yield
+        finally:
+            self.reading = None
+
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        g, d = self.nets["generator"], self.nets["discriminator"]
         labels = self._labels(y)
-        d_real, d_fake = d(x, labels), d(g(self._noise(x.shape[0]), labels), labels)
+        critic, g = self.reading or (self.nets["discriminator"], self.nets["generator"])
+        return self.evaluate_pair(critic, x, g(self._noise(x.shape[0]), labels), labels)
+
+    def evaluate_pair(self, d: nn.Module, x: torch.Tensor, fake: torch.Tensor,
+                      labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        d_real, d_fake = d(x, labels), d(fake, labels)
         return {"loss_d": self.d_loss(d_real, d_fake), "loss_g": self.g_loss(d_fake),
                 "d_real": self._mean_score(d_real), "d_fake": self._mean_score(d_fake)}
 

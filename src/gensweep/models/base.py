@@ -153,6 +153,13 @@ class GenerativeModel(nn.Module):
         """Quantities derived from the epoch's averaged validation metrics (JSD, EMD)."""
         return {}
 
+    @contextlib.contextmanager
+    def estimating(self, batches: Iterator[tuple[torch.Tensor, torch.Tensor]]) -> Iterator[None]:
+        """Around one validation: a model whose estimates need more than its trained state (the WGAN's
+        critic topped up towards its optimum) prepares it here from `batches` of training data, an endless
+        stream of (float input, label) batches; nothing it does may change training."""
+        yield
+
     # --- images -----------------------------------------------------------------------------------------
     def sample_inputs(self, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None, int]:
         """Fixed inputs for the per-epoch sample grid: (z, labels or None, images per row).

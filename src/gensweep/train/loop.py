@@ -196,12 +196,19 @@ class Trainer:
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed * 100_003 + epoch)
-            for images, labels in self.eval_data.batches(self.batch_size):
-                out = model.evaluate(model.to_input(images), labels)
-                for k, v in out.items():
-                    sums[k] += float(v) * len(images)
-                seen += len(images)
+            with model.estimating(self._training_batches(torch.Generator().manual_seed(self.seed * 100_003 + epoch))):
+                for images, labels in self.eval_data.batches(self.batch_size):
+                    out = model.evaluate(model.to_input(images), labels)
+                    for k, v in out.items():
+                        sums[k] += float(v) * len(images)
+                    seen += len(images)
         return {k: v / seen for k, v in sums.items()}
+
+    def _training_batches(self, order: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Endless shuffled training batches in the model's input range, in an order of their own."""
+        while True:
+            for images, labels in self.train_data.batches(self.batch_size, order, drop_last=True):
+                yield self.model.to_input(images), labels
 
     # --- artifacts ----------------------------------------------------------------------------------------
     @torch.no_grad()
