@@ -100,8 +100,12 @@ def runs_section(runs: list[Path], spread: dict[str, float]) -> str:
         per_epoch = summary["seconds_by_part"].get("steps", 0.0) / max(summary["epochs_completed"], 1)
         validation = summary["seconds_by_part"].get("validation", 0.0) / max(summary["epochs_completed"], 1)
         share = summary["seconds_by_part"].get("probe", 0.0) / summary["wall_seconds"]
-        overrides = " ".join(o for o in yaml.safe_load((run / ".hydra" / "overrides.yaml").read_text())
-                             if not o.startswith(("model=", "hydra.", "dataset", "trainer.progress", "n_epochs")))
+        kept = [o for o in yaml.safe_load((run / ".hydra" / "overrides.yaml").read_text())
+                if not o.startswith(("model=", "hydra.", "dataset", "trainer.progress", "n_epochs"))]
+        model_cfg = yaml.safe_load((run / ".hydra" / "config.yaml").read_text())["model"]
+        if "estimate_steps" in model_cfg and not any(o.startswith("model.estimate_steps=") for o in kept):
+            kept.append(f"model.estimate_steps={model_cfg['estimate_steps']}")  # a default then may not be one now
+        overrides = " ".join(kept)
         probe_cells = [f"{v[0]:.3f} → {v[-1]:.3f}, ρ {_rho(fid, v)}" if evals and math.isfinite(v[0]) else "-"
                        for v in probe.values()]
         rows.append(

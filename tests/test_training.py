@@ -184,3 +184,17 @@ def test_d_real_and_d_fake_show_a_discriminator_that_wins():
     assert "loss_g" not in last  # the generator never stepped
     assert abs(first["d_real"].item() - 0.5) < 0.1 and abs(first["d_fake"].item() - 0.5) < 0.1  # D starts at chance
     assert last["d_real"].item() > 0.8 and last["d_fake"].item() < 0.2
+
+
+def test_a_resumed_wgan_reads_the_same_estimates(tmp_path, caplog):
+    """The own EMD's extra critic steps draw from a random stream of their own, seeded by the epoch: a run
+    stopped after epoch 2 and resumed reads the same estimates as one that never stopped."""
+    common = [*SMOKE, "model=wgan", "metrics.backbone=none", "metrics.probe.steps=0"]
+    train_run(tmp_path / "straight", [*common, "n_epochs=3"])
+    train_run(tmp_path / "resumed", [*common, "n_epochs=2"])
+    with caplog.at_level("INFO", logger="gensweep"):
+        train_run(tmp_path / "resumed", [*common, "n_epochs=3"], resume=True)
+    assert "resumed from" in caplog.text
+    straight, resumed = read_csv(tmp_path / "straight" / "metrics.csv"), read_csv(tmp_path / "resumed" / "metrics.csv")
+    assert [r["emd"] for r in straight] == [r["emd"] for r in resumed], (straight, resumed)
+    assert [r["train_loss_g"] for r in straight] == [r["train_loss_g"] for r in resumed]
