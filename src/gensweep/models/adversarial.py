@@ -33,7 +33,7 @@ class Adversarial(GenerativeModel):
 
     def __init__(self, *, arch: str | None = None, d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
                  g_norm: str = "none", minibatch_std: bool = False, lr_width_ref: int | None = None,
-                 estimate_steps: int = 0, **common) -> None:
+                 estimate_steps: int, **common) -> None:
         super().__init__(**common)
         self.arch = arch or self.arch  # the class's own unless model.arch says otherwise
         if lr_width_ref and self.arch == "mlp":
