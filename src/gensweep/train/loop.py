@@ -194,9 +194,10 @@ class Trainer:
         sums: dict[str, float] = defaultdict(float)
         seen = 0
         devices = [self.device] if self.device.type == "cuda" else []
+        seed = self.seed * 100_003 + epoch
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.seed * 100_003 + epoch)
-            with model.estimating(self._training_batches(torch.Generator().manual_seed(self.seed * 100_003 + epoch))):
+            torch.manual_seed(seed)
+            with model.estimating(self._training_batches(torch.Generator().manual_seed(seed))):
                 for images, labels in self.eval_data.batches(self.batch_size):
                     out = model.evaluate(model.to_input(images), labels)
                     for k, v in out.items():
