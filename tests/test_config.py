@@ -1,10 +1,13 @@
 """Invalid values stop before training with one line naming the key, the value and what is allowed."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn as nn
 
+import gensweep.conf
 from conftest import make_cfg, run_cli
 from gensweep.models.build import build_model
 from gensweep.config import validate
@@ -90,6 +93,31 @@ def test_each_model_file_builds_its_recipe():
         assert _optimizer(_built([f"model={name}"])) == (torch.optim.Adam, 1e-3, (0.9, 0.999))
     # The command line wins over a model file's defaults.
     assert _optimizer(_built(["model=gan", "lr=0.01"]))[1] == 0.01
+
+
+def _built_colour(overrides: list[str]):
+    cfg = make_cfg([*overrides, "device=cpu"])
+    return build_model(cfg, validate(cfg), (3, 32, 32), 10)
+
+
+def test_colour_photos_get_their_recipe():
+    """conf/dataset_model/ changes a model on 32x32 colour photos only, and the command line still wins."""
+    def last_layer_inputs(model) -> int:
+        return [m for m in model.nets["discriminator"].modules() if isinstance(m, nn.Linear)][-1].in_features
+
+    for dataset in ("cifar10", "svhn"):
+        for name in ("gan", "wgan"):  # minibatch standard deviation: one more input to D's last layer
+            assert last_layer_inputs(_built_colour([f"model={name}", f"dataset={dataset}"])) == 257, (dataset, name)
+        assert _built_colour(["model=vae", f"dataset={dataset}"]).mixture is not None  # samples from the mixture
+    assert last_layer_inputs(_built(["model=gan", "dataset=mnist"])) == 256
+    assert _built(["model=vae", "dataset=mnist"]).mixture is None
+    assert last_layer_inputs(_built_colour(["model=gan", "dataset=cifar10", "model.minibatch_std=false"])) == 256
+    assert _built_colour(["model=vae", "dataset=cifar10", "model.sampler=prior"]).mixture is None
+    # Every recipe names a dataset and a model that exist (a renamed one would leave it unread).
+    conf = Path(gensweep.conf.__file__).parent
+    options = {group: {p.stem for p in (conf / group).glob("*.yaml")} for group in ("dataset", "model")}
+    for recipe in (conf / "dataset_model").glob("*.yaml"):
+        assert any(recipe.stem == f"{d}_{m}" for d in options["dataset"] for m in options["model"]), recipe.name
 
 
 def test_cli_unknown_model_lists_the_choices_in_one_line(tmp_path):
