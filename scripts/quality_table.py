@@ -1,18 +1,20 @@
 """The README's quality table: every model trained on one dataset for a fixed number of epochs, scored with
 gensweep's FID/KID backbone and the divergence probe, beside the real data's own scores (the floor) and pure
-noise (the ceiling); written to docs/results/quality_<dataset>.md.
+noise (the ceiling); written to docs/results/quality_<name>.md (name: --name, default the dataset).
 
     python scripts/quality_table.py                       # digits, 30 epochs, CPU: about 10 minutes on 2 cores
     python scripts/quality_table.py --dataset mnist --epochs 20 --device cuda
     python scripts/quality_table.py --dataset fashion_mnist --epochs 20 --jobs 2 --peers dataset.download=false
+    python scripts/quality_table.py --dataset cifar10 --name photo_crops --epochs 20 --peers \
+        dataset.root=data/photo_crops dataset.download=false dataset.subset=10000
 
 It runs one gensweep multirun over the models (so the sweep's own report/ holds runs.csv and the side-by-side
 sample grids; --jobs N runs N at once on the joblib launcher), scores the floor and the noise rows with the
-same metric settings, prints a Markdown table, writes it to docs/results/ and copies the side-by-side samples to
-docs/images/quality_<dataset>.png. Each run's row gives its FID at every evaluation, its final FID as a
-multiple of the floor and the first epoch whose samples cover every class. --peers also trains the two
-published MLP GAN recipes of scripts/peer_gans.py for as many epochs on the same images and scores their
-samples at the same epochs.
+same metric settings, prints a Markdown table, writes it to docs/results/ and copies the side-by-side samples
+to docs/images/quality_<name>.png. Each run's row gives its FID at every evaluation, its final FID as a
+multiple of the floor and the first epoch whose samples cover every class. --peers also trains the published
+GAN recipes of scripts/peer_gans.py that fit the images' shape for as many epochs on the same images and
+scores their samples at the same epochs.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_gans import RECIPES  # noqa: E402
 from results import write  # noqa: E402
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
@@ -64,7 +67,9 @@ def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: lis
     print("$", " ".join(command), flush=True)
     subprocess.run(command, check=True)
     rows = []
-    for recipe in ("pytorch_gan", "znxlwm"):
+    for recipe in RECIPES:
+        if not (out / dataset / recipe).is_dir():  # a recipe that does not fit the images' shape
+            continue
         scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
         last, floor = scores[-1], scores[-1]["real_floor_fid"]
         full = [e for e, s in zip(at, scores) if s.get("classes_covered") == classes]
@@ -103,12 +108,15 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<dataset>)")
+    parser.add_argument("--name", default=None, help="names the table, image and sweep folder (default: the dataset), "
+                        "e.g. photo_crops for a set read as dataset=cifar10")
+    parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<name>)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')")
-    parser.add_argument("--peers", action="store_true", help="add the published MLP GAN recipes' rows")
+    parser.add_argument("--peers", action="store_true", help="add the published GAN recipes' rows (scripts/peer_gans.py)")
     parser.add_argument("--no-train", action="store_true", help="rebuild the table from the sweep already in --out")
     args, extra = parser.parse_known_args()
-    sweep = (args.out or ROOT / "outputs" / "quality" / args.dataset).resolve()
+    name = args.name or args.dataset
+    sweep = (args.out or ROOT / "outputs" / "quality" / name).resolve()
     if args.no_train:
         if not (sweep / "report" / "runs.csv").is_file():
             sys.exit(f"--no-train: {sweep} holds no finished sweep of this script (no report/runs.csv)")
@@ -159,10 +167,10 @@ def main() -> None:
              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(row.get(c, "") for c in columns) + " |" for row in table]
     print("\n" + "\n".join(lines))
-    print(f"\ntable: {write(f'quality_{args.dataset}', chr(10).join(lines))}")
+    print(f"\ntable: {write(f'quality_{name}', chr(10).join(lines))}")
     samples = sweep / "report" / "samples.png"
     if samples.is_file():
-        target = ROOT / "docs" / "images" / f"quality_{args.dataset}.png"
+        target = ROOT / "docs" / "images" / f"quality_{name}.png"
         shutil.copy(samples, target)
         print(f"\nsample grids: {target}")
 
