@@ -1,7 +1,8 @@
-"""Published GAN recipes (two plain MLP GANs and one DCGAN), trained on the same images as a gensweep run, so that gensweep's GAN
-can be compared with what users copy today. Each recipe keeps its published networks, loss, optimizer, batch
-size and step order; only the data comes from gensweep's decoded tensors, scaled exactly as their
-`ToTensor()` + `Normalize(0.5, 0.5)` does, and shuffled every epoch as their `DataLoader(shuffle=True)` does.
+"""Published GAN recipes (two plain MLP GANs and one DCGAN), trained on the same images as a gensweep run, so
+that gensweep's GANs can be compared with what users copy today. Each recipe keeps its published networks,
+loss, optimizer, batch size and step order; only the data comes from gensweep's decoded tensors, scaled
+exactly as their `ToTensor()` + `Normalize(0.5, 0.5)` does, and shuffled every epoch as their
+`DataLoader(shuffle=True)` does.
 
 - ``pytorch_gan``: PyTorch-GAN, implementations/gan/gan.py (Linder-Noren): G 100-128-256-512-1024-784 with
   BatchNorm1d(eps=0.8) after every hidden layer but the first, D 784-512-256-1 with sigmoid, LeakyReLU 0.2,
