@@ -57,18 +57,23 @@ def n_classes(job: Path) -> int:
     return int(OmegaConf.load(job / ".hydra" / "config.yaml").dataset.get("n_classes") or 0)
 
 
-def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: list[str]) -> list[dict[str, str]]:
-    """Train scripts/peer_gans.py's recipes as long on the same images; score their samples at the same epochs."""
+def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: list[str],
+              train: bool) -> list[dict[str, str]]:
+    """Train scripts/peer_gans.py's recipes as long on the same images (train=False: use the samples they saved
+    last time); score their samples at the same epochs."""
     from gensweep.score import score
 
     out = ROOT / "outputs" / "peers"
     command = [sys.executable, str(ROOT / "scripts" / "peer_gans.py"), f"--dataset={dataset}", f"--epochs={epochs}",
                f"--save-epochs={','.join(map(str, at))}", f"--out={out}", *extra]
-    print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True)
+    if train:
+        print("$", " ".join(command), flush=True)
+        subprocess.run(command, check=True)
+    elif not any((out / dataset / r / f"epoch_{at[-1]:03d}").is_dir() for r in RECIPES):
+        sys.exit(f"--no-train --peers: no peer samples in {out / dataset}; run once without --no-train")
     rows = []
     for recipe in RECIPES:
-        if not (out / dataset / recipe).is_dir():  # a recipe that does not fit the images' shape
+        if not (out / dataset / recipe / f"epoch_{at[-1]:03d}").is_dir():  # a recipe that does not fit the images
             continue
         scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
         last, floor = scores[-1], scores[-1]["real_floor_fid"]
@@ -113,7 +118,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<name>)")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')")
     parser.add_argument("--peers", action="store_true", help="add the published GAN recipes' rows (scripts/peer_gans.py)")
-    parser.add_argument("--no-train", action="store_true", help="rebuild the table from the sweep already in --out")
+    parser.add_argument("--no-train", action="store_true",
+                        help="rebuild the table from the sweep already in --out (and, with --peers, their saved samples)")
     args, extra = parser.parse_known_args()
     name = args.name or args.dataset
     sweep = (args.out or ROOT / "outputs" / "quality" / name).resolve()
@@ -152,7 +158,7 @@ def main() -> None:
                     f"{100 * probe_share:.1f}% of wall time",
         })
     if args.peers:
-        table += peer_rows(args.dataset, args.epochs, eval_epochs, classes, extra)
+        table += peer_rows(args.dataset, args.epochs, eval_epochs, classes, extra, train=not args.no_train)
     table += reference_rows(args.dataset, [f"device={args.device}", *extra])  # scored with the same settings
 
     columns = ["model", "fid", "x_floor", "probe_emd", "probe_jsd", "kid", "inception_score", "classes_covered",

@@ -38,7 +38,7 @@ def row(run: Path) -> dict[str, str]:
     final, floor = float(evals[-1]["fid"]), summary.get("fid_real_floor")
     val = rows[-1].get("val_loss", "")
     return {
-        "run": run.name, "model": summary["model"],
+        "run": "/".join(run.resolve().parts[-2:]), "model": summary["model"],
         "overrides": " ".join(f"`{o}`" for o in overrides if not o.startswith(QUIET)),
         "train images": f"{subset:,}" if subset else "all", "epochs": str(summary["epochs_completed"]),
         "fid by evaluation": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
