@@ -54,7 +54,7 @@ def _check_model_keys(model: DictConfig) -> None:
                               f"(e.g. model.{key}={example})")
     if model.get("lr_width_ref") is not None:
         _positive_int("model.lr_width_ref", model.lr_width_ref, "256")
-    if not isinstance(model.get("minibatch_std", False), bool):
+    if "minibatch_std" in model and not isinstance(model.minibatch_std, bool):
         raise ConfigError(f"model.minibatch_std={model.minibatch_std!r} is invalid: use true or false")
     if "sampler" in model and model.sampler not in ("prior", "gmm"):
         raise ConfigError(f"model.sampler={model.sampler!r} is invalid: use prior (z ~ N(0, I)) or gmm (a mixture "

@@ -32,7 +32,7 @@ class Adversarial(GenerativeModel):
     d_norm = "batch"  # normalisation inside a conv discriminator
 
     def __init__(self, *, arch: str | None = None, d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
-                 g_norm: str = "none", minibatch_std: bool = False, lr_width_ref: int | None = None,
+                 g_norm: str = "none", lr_width_ref: int | None = None, minibatch_std: bool,
                  estimate_steps: int, **common) -> None:
         super().__init__(**common)
         self.arch = arch or self.arch  # the class's own unless model.arch says otherwise
