@@ -73,7 +73,7 @@ def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: lis
         sys.exit(f"--no-train --peers: no peer samples in {out / dataset}; run once without --no-train")
     rows = []
     for recipe in RECIPES:
-        if not (out / dataset / recipe / f"epoch_{at[-1]:03d}").is_dir():  # a recipe that does not fit the images
+        if not (out / dataset / recipe / f"epoch_{at[-1]:03d}").is_dir():  # not run: it does not fit the images
             continue
         scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
         last, floor = scores[-1], scores[-1]["real_floor_fid"]

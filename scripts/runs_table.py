@@ -1,5 +1,5 @@
 """One Markdown row per finished run folder: its FID and classes covered at every evaluation, its final FID as a
-multiple of the real floor, the validation loss of the autoencoders, and the training seconds; written to
+multiple of the real floor, the VAE's validation loss in nats per image, and the training seconds; written to
 docs/results/<name>.md.
 
     python scripts/runs_table.py --name colour_targets outputs/runs/A outputs/runs/B ...
@@ -44,7 +44,7 @@ def row(run: Path) -> dict[str, str]:
         "fid by evaluation": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
         "classes by evaluation": " / ".join(r.get("classes_covered", "") for r in evals),
         "x floor": f"{final / floor:.1f}" if floor else "",
-        "val_loss (nats)": f"{float(val):.0f}" if val and summary["model"] in ("vae",) else "",
+        "val_loss (nats)": f"{float(val):.0f}" if val and summary["model"] == "vae" else "",
         "train s": f"{summary.get('train_seconds', 0):.0f}",
     }
 
