@@ -29,10 +29,11 @@ share spent outside the epochs' step loops (validation, grids, checkpoints, FID/
 `metrics_grids_ckpt_pct` the FID/KID, sample-grid and checkpoint part of it.
 
 `--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
-cudnn_benchmark; (a) and (b) both get the option. The data are made-up uint8 images (gensweep.data.fake) written in the real
-on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput does not depend
-on content. Rows go to bench.csv as they finish.
+cudnn_benchmark; (a) and (b) both get the option. The data are made-up uint8 images (gensweep.data.fake)
+written in the real on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput
+does not depend on content. Rows go to bench.csv as they finish.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,19 +93,31 @@ def _reset_peak(device: torch.device) -> None:
 
 
 def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra: list[str]):
-    from hydra import compose as hydra_compose, initialize_config_module
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_module
 
     dataset = "mnist" if shape == "mnist" else "cifar10"
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
-        return hydra_compose(config_name="config", overrides=[
-            f"model={model}", f"dataset={dataset}", f"dataset.root={root}", "dataset.download=false",
-            f"device={device}", "trainer.progress=false", f"batch_size={BATCH}", f"n_epochs={epochs}", *extra])
+        return hydra_compose(
+            config_name="config",
+            overrides=[
+                f"model={model}",
+                f"dataset={dataset}",
+                f"dataset.root={root}",
+                "dataset.download=false",
+                f"device={device}",
+                "trainer.progress=false",
+                f"batch_size={BATCH}",
+                f"n_epochs={epochs}",
+                *extra,
+            ],
+        )
 
 
 def _build(cfg, shape: tuple[int, int, int]):
     """The run's model with the run's speed options, outside a trainer."""
-    from gensweep.models.build import build_model
     from gensweep.config import validate
+    from gensweep.models.build import build_model
 
     values = validate(cfg)
     torch.manual_seed(0)
@@ -131,9 +144,15 @@ def bench_trainer(cfg, run_dir: Path) -> dict:
     _sync(trainer.device)
     seconds = time.perf_counter() - start
     parts = summary["seconds_by_part"]
-    return {"rate": summary["steps"] * BATCH / seconds, "peak": _peak_mb(trainer.device), "steps": summary["steps"],
-            "in_step": in_step[0] / seconds, "beyond_steps": 1 - parts["steps"] / seconds,
-            "metrics_grids_ckpt": (parts.get("metrics", 0) + parts.get("samples", 0) + parts.get("checkpoints", 0)) / seconds}
+    return {
+        "rate": summary["steps"] * BATCH / seconds,
+        "peak": _peak_mb(trainer.device),
+        "steps": summary["steps"],
+        "in_step": in_step[0] / seconds,
+        "beyond_steps": 1 - parts["steps"] / seconds,
+        "metrics_grids_ckpt": (parts.get("metrics", 0) + parts.get("samples", 0) + parts.get("checkpoints", 0))
+        / seconds,
+    }
 
 
 def _time_train_step(model) -> list[float]:
@@ -187,9 +206,16 @@ def bench_peer(cfg, shape_name: str, root: Path, steps: int, workers: int) -> di
     transform = T.Compose([T.ToTensor(), *channels])
     cls = tvd.MNIST if shape_name == "mnist" else _random_cifar10()
     dataset = cls(str(root), train=True, download=False, transform=transform)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=workers, drop_last=True,
-                                         pin_memory=model.device.type == "cuda", persistent_workers=workers > 0,
-                                         multiprocessing_context="fork" if workers > 0 else None)  # Linux's default
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=BATCH,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=True,
+        pin_memory=model.device.type == "cuda",
+        persistent_workers=workers > 0,
+        multiprocessing_context="fork" if workers > 0 else None,
+    )  # Linux's default
     done, start = -5, 0.0
     while done < steps:
         for x, y in loader:
@@ -254,8 +280,11 @@ def isolated(*args) -> tuple[dict, dict, dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--shapes", default="mnist,cifar")
@@ -263,8 +292,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="default: the real epoch (468 / 390)")
     parser.add_argument("--measure-steps", type=int, default=300, help="steps timed in (b) and (c)")
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="rounds of (a), (b), (c); each column reports its median round (a shared machine's speed drifts)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="rounds of (a), (b), (c); each column reports its median round (a shared machine's speed drifts)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the peer loop (c)")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/bench.csv"))
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every run, e.g. width=128")
@@ -285,28 +318,42 @@ def main() -> None:
                 fake.cifar10(root, per_batch=-(-per_epoch * BATCH // 5), n_test=1000)
             for model in args.models.split(","):
                 for variant in args.variants.split(","):
-                    cfg = compose(model, shape_name, root, args.device, args.epochs, [*VARIANTS[variant], *args.overrides])
+                    cfg = compose(
+                        model, shape_name, root, args.device, args.epochs, [*VARIANTS[variant], *args.overrides]
+                    )
                     rounds = []
                     for r in range(args.repeats):
                         run_dir = tmp_path / f"run-{shape_name}-{model}-{variant}-{r}"
                         rounds.append(isolated(cfg, shape_name, root, run_dir, args.measure_steps, args.workers))
                     a, b, c = (median_by_rate([rnd[i] for rnd in rounds]) for i in range(3))
-                    row = {"device": args.device, "data": shape_name, "model": model, "variant": variant,
-                           "steps_a": a["steps"], "trainer_img_s": round(a["rate"], 1), "bare_img_s": round(b["rate"], 1),
-                           "peer_img_s": round(c["rate"], 1), "a_over_b": round(a["rate"] / b["rate"], 3),
-                           "a_over_c": round(a["rate"] / c["rate"], 3),
-                           "in_train_step_pct": round(100 * a["in_step"], 1),
-                           "beyond_steps_pct": round(100 * a["beyond_steps"], 1),
-                           "metrics_grids_ckpt_pct": round(100 * a["metrics_grids_ckpt"], 1),
-                           "peak_mb_a": round(a["peak"]), "peak_mb_b": round(b["peak"]), "peak_mb_c": round(c["peak"])}
+                    row = {
+                        "device": args.device,
+                        "data": shape_name,
+                        "model": model,
+                        "variant": variant,
+                        "steps_a": a["steps"],
+                        "trainer_img_s": round(a["rate"], 1),
+                        "bare_img_s": round(b["rate"], 1),
+                        "peer_img_s": round(c["rate"], 1),
+                        "a_over_b": round(a["rate"] / b["rate"], 3),
+                        "a_over_c": round(a["rate"] / c["rate"], 3),
+                        "in_train_step_pct": round(100 * a["in_step"], 1),
+                        "beyond_steps_pct": round(100 * a["beyond_steps"], 1),
+                        "metrics_grids_ckpt_pct": round(100 * a["metrics_grids_ckpt"], 1),
+                        "peak_mb_a": round(a["peak"]),
+                        "peak_mb_b": round(b["peak"]),
+                        "peak_mb_c": round(c["peak"]),
+                    }
                     rows.append(row)
                     print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
                     write_csv(args.out, rows)
     columns = list(rows[0])[1:]
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
-    print(f"\n{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "
-          f"{args.steps_per_epoch or 'full'} steps, (b)/(c) {args.measure_steps} steps, {args.workers} workers in (c), "
-          f"median of {args.repeats} round(s)\n")
+    print(
+        f"\n{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "
+        f"{args.steps_per_epoch or 'full'} steps, (b)/(c) {args.measure_steps} steps, {args.workers} workers in (c), "
+        f"median of {args.repeats} round(s)\n"
+    )
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:

@@ -9,6 +9,7 @@ models (VAE, GAN, WGAN, CAE: runs of unequal length). Each runs the command a us
 (`python -m gensweep ... -m`) in a fresh folder with the FID classifier already cached (an untimed first run
 trains it), so neither launcher pays that one-off cost.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,9 @@ COMMON = ["n_epochs=25", "trainer.progress=false"]
 
 def sweep(args: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "gensweep", *args, "-m"], cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gensweep", *args, "-m"], cwd=cwd, env=env, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise SystemExit(f"sweep failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return time.perf_counter() - start
@@ -42,14 +45,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gensweep-launchers-") as tmp:
         cwd = Path(tmp)
         env = {**os.environ, "GENSWEEP_DATA": str(cwd / "data")}
-        sweep(["model=vae", "n_epochs=1", "trainer.progress=false", *extra, f"hydra.sweep.dir={cwd / 'warm'}"], cwd, env)
+        sweep(
+            ["model=vae", "n_epochs=1", "trainer.progress=false", *extra, f"hydra.sweep.dir={cwd / 'warm'}"], cwd, env
+        )
         for i, (name, values) in enumerate(SWEEPS.items()):
             args = [*values, *common]
             basic = sweep([*args, f"hydra.sweep.dir={cwd / f'basic{i}'}"], cwd, env)
             joblib = sweep([*args, "hydra/launcher=joblib", f"hydra.sweep.dir={cwd / f'joblib{i}'}"], cwd, env)
             rows.append(f"| {name} | {basic:.1f} | {joblib:.1f} | {basic / joblib:.2f}x |")
-    print(f"4-run sweeps ({' '.join(common)}), wall seconds; {os.cpu_count()} CPUs\n\n"
-          f"| sweep | basic (one at a time) | joblib ({jobs} at a time) | speed-up |\n|---|---|---|---|")
+    print(
+        f"4-run sweeps ({' '.join(common)}), wall seconds; {os.cpu_count()} CPUs\n\n"
+        f"| sweep | basic (one at a time) | joblib ({jobs} at a time) | speed-up |\n|---|---|---|---|"
+    )
     print("\n".join(rows))
 
 

@@ -8,6 +8,7 @@ seed) and the dataset's classifier backbone labels each one; a class counts as c
 an even share. With --trained an adversarial run samples from its trained generator instead of the weight
 average (the comparison docs/models.md makes for the sandals the Wasserstein models drop).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,12 +35,17 @@ def class_counts(run: Path, trained: bool) -> tuple[list[int], dict[str, float]]
     images = quality.generate(model, seed=int(cfg.seed) + 1)
     with torch.no_grad():
         labels = quality.head(quality.features(images).float()).argmax(1)
-    return torch.bincount(labels, minlength=int(cfg.dataset.n_classes)).tolist(), quality.evaluate_images(images, int(cfg.seed) + 1)
+    return torch.bincount(labels, minlength=int(cfg.dataset.n_classes)).tolist(), quality.evaluate_images(
+        images, int(cfg.seed) + 1
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("runs", type=Path, nargs="+", help="run folders with a checkpoint.pt")
     parser.add_argument("--trained", action="store_true", help="sample the trained generator, not its average")
     args = parser.parse_args()

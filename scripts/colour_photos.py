@@ -11,6 +11,7 @@ place inside one tile, scaled down to 32x32 with antialiasing: 5,000 training an
 written as torchvision's CIFAR-10 python batches (<out>/cifar-10-batches-py/data_batch_1..5, test_batch,
 batches.meta). What the set is and is not: docs/datasets.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,10 @@ def build(n_train: int, n_test: int, seed: int) -> tuple[tuple[np.ndarray, np.nd
         photo = Image.open(path).convert("RGB")
         grid = tiles(*photo.size)
         held = set(rng.choice(len(grid), size=round(TEST_SHARE * len(grid)), replace=False).tolist())
-        for split, n, boxes in (("train", n_train, [t for i, t in enumerate(grid) if i not in held]),
-                                ("test", n_test, [t for i, t in enumerate(grid) if i in held])):
+        for split, n, boxes in (
+            ("train", n_train, [t for i, t in enumerate(grid) if i not in held]),
+            ("test", n_test, [t for i, t in enumerate(grid) if i in held]),
+        ):
             parts[split].append((crops(photo, boxes, n, rng), np.full(n, label, dtype=np.int64)))
     out = []
     for split in ("train", "test"):
@@ -87,8 +90,12 @@ def write_batches(folder: Path, train: tuple[np.ndarray, np.ndarray], test: tupl
     folder.mkdir(parents=True, exist_ok=True)
 
     def dump(name: str, images: np.ndarray, labels: np.ndarray) -> None:
-        entry = {"batch_label": name, "labels": labels.tolist(), "data": images.reshape(len(images), -1),
-                 "filenames": [f"{name}_{i:05d}.png" for i in range(len(images))]}
+        entry = {
+            "batch_label": name,
+            "labels": labels.tolist(),
+            "data": images.reshape(len(images), -1),
+            "filenames": [f"{name}_{i:05d}.png" for i in range(len(images))],
+        }
         with open(folder / name, "wb") as f:
             pickle.dump(entry, f)
 
@@ -96,13 +103,22 @@ def write_batches(folder: Path, train: tuple[np.ndarray, np.ndarray], test: tupl
         dump(f"data_batch_{i}", images, labels)
     dump("test_batch", *test)
     with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({"label_names": [name for name, _, _ in PHOTOS], "num_cases_per_batch": len(train[0]) // 5,
-                     "num_vis": 3 * SIZE * SIZE}, f)
+        pickle.dump(
+            {
+                "label_names": [name for name, _, _ in PHOTOS],
+                "num_cases_per_batch": len(train[0]) // 5,
+                "num_vis": 3 * SIZE * SIZE,
+            },
+            f,
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("out", type=Path, help="the dataset root (gets cifar-10-batches-py/)")
     parser.add_argument("--train-per-class", type=int, default=5000)
     parser.add_argument("--test-per-class", type=int, default=1000)

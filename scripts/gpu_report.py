@@ -11,6 +11,7 @@ sharing a GPU gains; each job's summary.json gives its device and its own traini
 dataset.root=DIR/data (the real check) the MNIST-format files are written there first, random images in the
 real format (throughput does not depend on content), and removed afterwards, as are the runs' checkpoints.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,16 +36,23 @@ LAUNCHERS = {"one_at_a_time": [], "joblib_shared": ["hydra/launcher=joblib", "jo
 def describe(device: str) -> str:
     import torch
 
-    lines = [f"date: {datetime.datetime.now().isoformat(timespec='seconds')}",
-             f"python {platform.python_version()}, torch {torch.__version__}, CUDA build {torch.version.cuda}, "
-             f"cuDNN {torch.backends.cudnn.version()}, {platform.machine()} with {torch.get_num_threads()} threads"]
+    lines = [
+        f"date: {datetime.datetime.now().isoformat(timespec='seconds')}",
+        f"python {platform.python_version()}, torch {torch.__version__}, CUDA build {torch.version.cuda}, "
+        f"cuDNN {torch.backends.cudnn.version()}, {platform.machine()} with {torch.get_num_threads()} threads",
+    ]
     if device.startswith("cuda") and torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
             p = torch.cuda.get_device_properties(i)
-            lines.append(f"cuda:{i}: {p.name}, {p.total_memory / 2**30:.0f} GiB, compute capability {p.major}.{p.minor}")
+            lines.append(
+                f"cuda:{i}: {p.name}, {p.total_memory / 2**30:.0f} GiB, compute capability {p.major}.{p.minor}"
+            )
         if shutil.which("nvidia-smi"):
-            smi = subprocess.run(["nvidia-smi", "--query-gpu=driver_version,power.limit,clocks.max.sm",
-                                  "--format=csv,noheader"], capture_output=True, text=True)
+            smi = subprocess.run(
+                ["nvidia-smi", "--query-gpu=driver_version,power.limit,clocks.max.sm", "--format=csv,noheader"],
+                capture_output=True,
+                text=True,
+            )
             lines.append(f"nvidia-smi (driver, power limit, max SM clock): {smi.stdout.strip() or smi.stderr.strip()}")
     else:
         lines.append(f"device {device}: no GPU used" + ("" if device == "cpu" else " (none visible to PyTorch)"))
@@ -61,8 +69,19 @@ def sweep(device: str, out: Path, overrides: list[str]) -> None:
     try:
         for launcher, extra in LAUNCHERS.items():
             folder = out / f"sweep_{launcher}"
-            cmd = [sys.executable, "-m", "gensweep", f"model={SWEEP_MODELS}", f"device={'auto' if device == 'cuda' else device}",
-                   "metrics.backbone=none", "trainer.progress=false", *overrides, *extra, f"hydra.sweep.dir={folder}", "-m"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "gensweep",
+                f"model={SWEEP_MODELS}",
+                f"device={'auto' if device == 'cuda' else device}",
+                "metrics.backbone=none",
+                "trainer.progress=false",
+                *overrides,
+                *extra,
+                f"hydra.sweep.dir={folder}",
+                "-m",
+            ]
             start = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True)
             wall = time.perf_counter() - start
@@ -72,9 +91,18 @@ def sweep(device: str, out: Path, overrides: list[str]) -> None:
             for job, model in enumerate(SWEEP_MODELS.split(",")):
                 path = folder / str(job) / "summary.json"
                 summary = json.loads(path.read_text()) if path.is_file() else {"status": "missing"}
-                rows.append({"launcher": launcher, "job": job, "model": model, "device": summary.get("device", ""),
-                             "status": summary.get("status"), "train_seconds": summary.get("train_seconds", ""),
-                             "job_wall_seconds": summary.get("wall_seconds", ""), "sweep_wall_seconds": round(wall, 1)})
+                rows.append(
+                    {
+                        "launcher": launcher,
+                        "job": job,
+                        "model": model,
+                        "device": summary.get("device", ""),
+                        "status": summary.get("status"),
+                        "train_seconds": summary.get("train_seconds", ""),
+                        "job_wall_seconds": summary.get("wall_seconds", ""),
+                        "sweep_wall_seconds": round(wall, 1),
+                    }
+                )
             for checkpoint in folder.glob("*/checkpoint.pt"):
                 checkpoint.unlink()
     finally:
@@ -90,7 +118,8 @@ BENCH_COLUMNS = (
     "(a) gensweep's trainer (`steps_a` steps, with validation, grids, checkpoints and FID), (b) the bare "
     "`train_step` on batches already made, (c) a torchvision Dataset + DataLoader loop feeding the same step; "
     "`a_over_b` near 1 means the trainer adds nothing to the step, `a_over_c` above 1 that it beats the usual "
-    "loop; `peak_mb_*`: peak GPU memory allocated (CPU: the process's resident set) during each measurement.")
+    "loop; `peak_mb_*`: peak GPU memory allocated (CPU: the process's resident set) during each measurement."
+)
 
 
 def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
@@ -118,8 +147,11 @@ def _tests(out: Path) -> str:
     text = f"{passed} passed, {n['failures']} failed, {n['errors']} errors, {n['skipped']} skipped of {n['tests']}\n"
     if n["skipped"] == n["tests"]:
         text += "(all skipped: PyTorch saw no GPU; the step's `ok` means only that pytest ran)\n"
-    failed = [f"{case.get('classname')}::{case.get('name')}" for case in suite.iter("testcase")
-              if case.find("failure") is not None or case.find("error") is not None]
+    failed = [
+        f"{case.get('classname')}::{case.get('name')}"
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
     return text + "".join(f"- failed: {name}\n" for name in failed)
 
 
@@ -128,32 +160,56 @@ def _variants(out: Path) -> list[dict[str, str]]:
     that row to the bench step (the real check does, to fit its time)."""
     rows = _read_csv(out / "variants.csv")
     if rows and not any(r["variant"] == "32" for r in rows):
-        rows = [r for r in _read_csv(out / "bench.csv")
-                if (r["model"], r["data"], r["variant"]) == (rows[0]["model"], rows[0]["data"], "32")] + rows
+        rows = [
+            r
+            for r in _read_csv(out / "bench.csv")
+            if (r["model"], r["data"], r["variant"]) == (rows[0]["model"], rows[0]["data"], "32")
+        ] + rows
     return rows
 
 
 def summary(device: str, out: Path) -> str:
     steps = _read_csv(out / "steps.tsv", delimiter="\t")
     env = (out / "env.txt").read_text().strip() if (out / "env.txt").is_file() else "(env step failed)"
-    bench_cols = ["data", "model", "variant", "steps_a", "trainer_img_s", "bare_img_s", "peer_img_s", "a_over_b",
-                  "a_over_c", "peak_mb_a", "peak_mb_b", "peak_mb_c"]
+    bench_cols = [
+        "data",
+        "model",
+        "variant",
+        "steps_a",
+        "trainer_img_s",
+        "bare_img_s",
+        "peer_img_s",
+        "a_over_b",
+        "a_over_c",
+        "peak_mb_a",
+        "peak_mb_b",
+        "peak_mb_c",
+    ]
     sweep_rows = _read_csv(out / "sweep.csv")
     walls = {r["launcher"]: float(r["sweep_wall_seconds"]) for r in sweep_rows}
     gain = ""
     if len(walls) == 2 and walls["joblib_shared"] > 0:
-        gain = (f"One after another {walls['one_at_a_time']:.1f} s, sharing the {device} at once "
-                f"{walls['joblib_shared']:.1f} s: {walls['one_at_a_time'] / walls['joblib_shared']:.2f}x the throughput.\n\n")
+        gain = (
+            f"One after another {walls['one_at_a_time']:.1f} s, sharing the {device} at once "
+            f"{walls['joblib_shared']:.1f} s: "
+            f"{walls['one_at_a_time'] / walls['joblib_shared']:.2f}x the throughput.\n\n"
+        )
+    extrapolation = (
+        "in a dry run from one step on the CPU, so only a check that the script works"
+        if device == "cpu"
+        else "data preparation and the FID classifier left out"
+    )
     text = (
         f"# gensweep GPU check{' (dry run on the CPU)' if device == 'cpu' else ''}\n\n"
         f"Made by `bash scripts/gpu_check.sh{' --dry-run' if device == 'cpu' else ''}`.\n\n```\n{env}\n```\n\n"
         f"## Steps\n\n{_table(steps, ['step', 'status', 'seconds'])}\n"
         f"## Tests (`pytest -m cuda`)\n\n{_tests(out)}\n"
-        f"## Training throughput, images/s (bench.csv)\n\n{BENCH_COLUMNS}\n\n{_table(_read_csv(out / 'bench.csv'), bench_cols)}\n"
+        f"## Training throughput, images/s (bench.csv)\n\n{BENCH_COLUMNS}\n\n"
+        f"{_table(_read_csv(out / 'bench.csv'), bench_cols)}\n"
         f"## Speed options on the DCGAN (variants.csv)\n\n{_table(_variants(out), bench_cols)}\n"
         "## Expected wall time of each study's sweep, one run at a time (study_time.csv)\n\n"
         "Extrapolated from a few timed training steps of every run (scripts/study_time.py `--steps`), plus 5%; "
-        f"{'in a dry run from one step on the CPU, so only a check that the script works' if device == 'cpu' else 'data preparation and the FID classifier left out'}.\n\n"
+        f"{extrapolation}.\n\n"
         f"{_table(_read_csv(out / 'study_time.csv'), ['study', 'runs', 'hours_one_at_a_time', 'longest_run_hours'])}\n"
         f"## Four runs sharing {'the CPU (dry run)' if device == 'cpu' else 'one GPU'} (sweep.csv)\n\n{gain}"
         f"{_table(sweep_rows, ['launcher', 'job', 'model', 'device', 'status', 'train_seconds', 'job_wall_seconds'])}"

@@ -24,14 +24,15 @@ resumed to 5):
 
 sklearn is no dependency of the fit any more; it is installed with gensweep for the digits dataset.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import statistics
-import warnings
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,8 +59,11 @@ def sklearn_fit(x: torch.Tensor, k: int, warm_from: GaussianMixture | None = Non
 
 
 def as_fit(gm: GaussianMixture) -> dict[str, torch.Tensor]:
-    return {"weights": torch.from_numpy(gm.weights_), "means": torch.from_numpy(gm.means_),
-            "chol": torch.linalg.cholesky(torch.from_numpy(gm.covariances_))}
+    return {
+        "weights": torch.from_numpy(gm.weights_),
+        "means": torch.from_numpy(gm.means_),
+        "chol": torch.linalg.cholesky(torch.from_numpy(gm.covariances_)),
+    }
 
 
 def timed(fn: Callable[[], object], repeats: int) -> tuple[object, float]:
@@ -87,29 +91,41 @@ def clustered(gen: torch.Generator) -> torch.Tensor:
 
 
 def timing_section(repeats: int) -> str:
-    rows = ["| codes | fit | seconds (median of %d) | log-likelihood per code, fitted / held-out |" % repeats,
-            "|---|---|---|---|"]
+    rows = [
+        f"| codes | fit | seconds (median of {repeats}) | log-likelihood per code, fitted / held-out |",
+        "|---|---|---|---|",
+    ]
     for name, make in (("standard normal", standard_normal), ("10 clusters", clustered)):
         gen = torch.Generator().manual_seed(0)
         before, codes, held_out = make(gen), make(gen), make(gen)
         old_sklearn, old_torch = sklearn_fit(before, K), fit_mixture(before, K)
         fits = {
-            "sklearn, k-means start (before)": timed(lambda: as_fit(sklearn_fit(codes, K)), repeats),
+            "sklearn, k-means start (before)": timed(lambda c=codes: as_fit(sklearn_fit(c, K)), repeats),
             # timed once: warm_start refits the object in place
             "sklearn, warm_start from its fit to other codes": timed(
-                lambda: as_fit(sklearn_fit(codes, K, warm_from=old_sklearn)), 1),
-            "torch EM, cold (k-means++ start)": timed(lambda: fit_mixture(codes, K), repeats),
-            "torch EM, warm from its fit to other codes": timed(lambda: fit_mixture(codes, K, old_torch), repeats),
+                lambda c=codes, w=old_sklearn: as_fit(sklearn_fit(c, K, warm_from=w)), 1
+            ),
+            "torch EM, cold (k-means++ start)": timed(lambda c=codes: fit_mixture(c, K), repeats),
+            "torch EM, warm from its fit to other codes": timed(
+                lambda c=codes, w=old_torch: fit_mixture(c, K, w), repeats
+            ),
         }
         for fit_name, (fit, seconds) in fits.items():
-            rows.append(f"| {name} | {fit_name} | {seconds:.2f} | {e_step(codes, fit)[1]:.2f} / "
-                        f"{e_step(held_out, fit)[1]:.2f} |")
-    return "\n".join([
-        f"## Fit time: {N:,} codes at z_dim {Z_DIM}, {K} full-covariance components, one thread", "",
-        *rows, "",
-        "The warm fits start from a fit to another draw of as many codes from the same distribution: after "
-        "an epoch of Fashion-MNIST (469 batches of 128) the buffer of 10,000 codes holds only new ones. "
-        "sklearn's warm_start row is timed once (it refits its object in place)."])
+            rows.append(
+                f"| {name} | {fit_name} | {seconds:.2f} | {e_step(codes, fit)[1]:.2f} / "
+                f"{e_step(held_out, fit)[1]:.2f} |"
+            )
+    return "\n".join(
+        [
+            f"## Fit time: {N:,} codes at z_dim {Z_DIM}, {K} full-covariance components, one thread",
+            "",
+            *rows,
+            "",
+            "The warm fits start from a fit to another draw of as many codes from the same distribution: after "
+            "an epoch of Fashion-MNIST (469 batches of 128) the buffer of 10,000 codes holds only new ones. "
+            "sklearn's warm_start row is timed once (it refits its object in place).",
+        ]
+    )
 
 
 def fid_section(run: Path, previous: Path | None, seeds: int, overrides: list[str]) -> str:
@@ -136,26 +152,40 @@ def fid_section(run: Path, previous: Path | None, seeds: int, overrides: list[st
         start = load(previous)["model"]["weights"]["mixture._extra_state"]["fitted"]
         fits["torch EM, warm from the previous epoch's fit"] = timed(lambda: fit_mixture(codes, k, start), 1)
     fits["torch EM, the fit the run carried"] = (mixture.fit(), None)
-    rows = [f"| fit | seconds | log-likelihood per code | {' | '.join(f'FID, seed {s}' for s in range(1, seeds + 1))} "
-            "| mean ± std |", "|---|---|---|" + "---|" * (seeds + 1)]
+    rows = [
+        f"| fit | seconds | log-likelihood per code | {' | '.join(f'FID, seed {s}' for s in range(1, seeds + 1))} "
+        "| mean ± std |",
+        "|---|---|---|" + "---|" * (seeds + 1),
+    ]
     for name, (fit, seconds) in fits.items():
         mixture.fitted, mixture.fitted_at = fit, mixture.n_seen
         fids = [quality.evaluate_images(quality.generate(model, seed), seed)["fid"] for seed in range(1, seeds + 1)]
-        rows.append(f"| {name} | {'–' if seconds is None else f'{seconds:.2f}'} | {e_step(codes, fit)[1]:.2f} | "
-                    f"{' | '.join(f'{f:.2f}' for f in fids)} | {statistics.fmean(fids):.2f} ± {statistics.stdev(fids):.2f} |")
-    return "\n".join([
-        f"## Samples: FID of {cfg.model._target_.rsplit('.', 1)[-1].upper()} samples from each fit of its stored codes",
-        "", f"The run: `{run}` ({cfg.dataset.name}, {cfg.n_epochs} epochs, z_dim {cfg.z_dim}, {len(codes):,} stored "
-        f"codes, {k} components); "
-        f"FID on {quality.n:,} samples against the held-out images (real-data floor {quality.real_fid:.2f}); the "
-        "seed is the sample noise's (the run's own FID uses seed 1). The run's own refit at its last epoch was "
-        "the warm one from the previous epoch's fit, so those two rows agree.", "", *rows])
+        rows.append(
+            f"| {name} | {'–' if seconds is None else f'{seconds:.2f}'} | {e_step(codes, fit)[1]:.2f} | "
+            f"{' | '.join(f'{f:.2f}' for f in fids)} | {statistics.fmean(fids):.2f} ± {statistics.stdev(fids):.2f} |"
+        )
+    return "\n".join(
+        [
+            f"## Samples: FID of {cfg.model._target_.rsplit('.', 1)[-1].upper()} samples "
+            "from each fit of its stored codes",
+            "",
+            f"The run: `{run}` ({cfg.dataset.name}, {cfg.n_epochs} epochs, z_dim {cfg.z_dim}, {len(codes):,} stored "
+            f"codes, {k} components); "
+            f"FID on {quality.n:,} samples against the held-out images (real-data floor {quality.real_fid:.2f}); the "
+            "seed is the sample noise's (the run's own FID uses seed 1). The run's own refit at its last epoch was "
+            "the warm one from the previous epoch's fit, so those two rows agree.",
+            "",
+            *rows,
+        ]
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per fit (the median is reported)")
     parser.add_argument("--run", type=Path, help="a CAE run folder (or a gmm VAE's) whose codes to sample from")
     parser.add_argument("--previous", type=Path, help="that run's checkpoint.pt one epoch earlier")

@@ -26,6 +26,7 @@ too and prints one Markdown row per recipe and epoch:
     python scripts/peer_gans.py --dataset fashion_mnist --epochs 20 --save-epochs 5,10,20 --score \\
         dataset.download=false
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,14 @@ class PyTorchGANGenerator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             return layers
 
-        self.model = nn.Sequential(*block(z_dim, 128, normalize=False), *block(128, 256), *block(256, 512),
-                                   *block(512, 1024), nn.Linear(1024, pixels), nn.Tanh())
+        self.model = nn.Sequential(
+            *block(z_dim, 128, normalize=False),
+            *block(128, 256),
+            *block(256, 512),
+            *block(512, 1024),
+            nn.Linear(1024, pixels),
+            nn.Tanh(),
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.model(z)
@@ -64,8 +71,14 @@ class PyTorchGANGenerator(nn.Module):
 class PyTorchGANDiscriminator(nn.Module):
     def __init__(self, pixels: int) -> None:
         super().__init__()
-        self.model = nn.Sequential(nn.Linear(pixels, 512), nn.LeakyReLU(0.2, inplace=True), nn.Linear(512, 256),
-                                   nn.LeakyReLU(0.2, inplace=True), nn.Linear(256, 1), nn.Sigmoid())
+        self.model = nn.Sequential(
+            nn.Linear(pixels, 512),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(512, 256),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(256, 1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -102,11 +115,16 @@ class PyTorchGANDCGenerator(nn.Module):
         self.fc = nn.Linear(z_dim, 128 * self.start**2)
 
         def up(n_in: int, n_out: int) -> list[nn.Module]:
-            return [nn.Upsample(scale_factor=2), nn.Conv2d(n_in, n_out, 3, 1, 1), nn.BatchNorm2d(n_out, 0.8),
-                    nn.LeakyReLU(0.2, inplace=True)]
+            return [
+                nn.Upsample(scale_factor=2),
+                nn.Conv2d(n_in, n_out, 3, 1, 1),
+                nn.BatchNorm2d(n_out, 0.8),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
 
-        self.convs = nn.Sequential(nn.BatchNorm2d(128), *up(128, 128), *up(128, 64), nn.Conv2d(64, channels, 3, 1, 1),
-                                   nn.Tanh())
+        self.convs = nn.Sequential(
+            nn.BatchNorm2d(128), *up(128, 128), *up(128, 64), nn.Conv2d(64, channels, 3, 1, 1), nn.Tanh()
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.convs(self.fc(z).view(len(z), 128, self.start, self.start))
@@ -136,8 +154,9 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def train(recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int], n_samples: int, out: Path,
-          seed: int) -> None:
+def train(
+    recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int], n_samples: int, out: Path, seed: int
+) -> None:
     """Train one recipe on uint8 images (N, C, H, W), saving sample folders after the chosen epochs."""
     torch.manual_seed(seed)
     shape = tuple(images.shape[1:])
@@ -145,7 +164,11 @@ def train(recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int],
     if recipe == "pytorch_gan":
         g, d, batch = PyTorchGANGenerator(z_dim, pixels), PyTorchGANDiscriminator(pixels), 64
     elif recipe == "pytorch_gan_dcgan":
-        g, d, batch = PyTorchGANDCGenerator(z_dim, shape[0], shape[1]), PyTorchGANDCDiscriminator(shape[0], shape[1]), 64
+        g, d, batch = (
+            PyTorchGANDCGenerator(z_dim, shape[0], shape[1]),
+            PyTorchGANDCDiscriminator(shape[0], shape[1]),
+            64,
+        )
         g.apply(dcgan_init)
         d.apply(dcgan_init)
     else:
@@ -189,8 +212,11 @@ def train(recipe: str, images: torch.Tensor, epochs: int, save_epochs: set[int],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--save-epochs", default="5,10,20")
@@ -205,15 +231,18 @@ def main() -> None:
         sys.exit(f"peer_gans.py: unknown recipe {', '.join(unknown)}: use {', '.join(RECIPES)}")
     save_epochs = {int(e) for e in args.save_epochs.split(",")}
 
-    from gensweep.data import load_splits
     from gensweep.config import compose_config
+    from gensweep.data import load_splits
     from gensweep.score import score
 
     cfg = compose_config([f"dataset={args.dataset}", *overrides])
     train_set, _ = load_splits(cfg.dataset)
     side = train_set.shape[1]
     if "pytorch_gan_dcgan" in recipes and side % 16:
-        sys.exit(f"peer_gans.py: pytorch_gan_dcgan needs an image side divisible by 16, not {side}: leave it out of --recipes")
+        sys.exit(
+            f"peer_gans.py: pytorch_gan_dcgan needs an image side divisible by 16, not {side}: "
+            "leave it out of --recipes"
+        )
     recipes = recipes or [r for r in RECIPES if r != "pytorch_gan_dcgan" or side % 16 == 0]
     out = args.out / args.dataset
     for recipe in recipes:
@@ -223,8 +252,10 @@ def main() -> None:
         for recipe in recipes:
             for epoch in sorted(save_epochs):
                 s = score(str(out / recipe / f"epoch_{epoch:03d}"), [f"dataset={args.dataset}", *overrides])
-                print(f"| {recipe} | {epoch} | {s['fid']:.4g} | {s['kid']:.4g} | {s.get('classes_covered', '')} |",
-                      flush=True)
+                print(
+                    f"| {recipe} | {epoch} | {s['fid']:.4g} | {s['kid']:.4g} | {s.get('classes_covered', '')} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

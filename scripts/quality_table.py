@@ -16,6 +16,7 @@ multiple of the floor and the first epoch whose samples cover every class. --pee
 GAN recipes of scripts/peer_gans.py that fit the images' shape for as many epochs on the same images and
 scores their samples at the same epochs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,16 @@ def reference_rows(dataset: str, extra: list[str]) -> list[dict[str, str]]:
     rows = []
     for what, name in (("train", "real training images (floor)"), ("noise", "uniform noise")):
         scores = score(what, [f"dataset={dataset}", *extra])
-        rows.append({"model": name, **{k: f"{scores[k]:.4g}" if isinstance(scores[k], float) else str(scores[k])
-                                       for k in SCORES if k in scores}})
+        rows.append(
+            {
+                "model": name,
+                **{
+                    k: f"{scores[k]:.4g}" if isinstance(scores[k], float) else str(scores[k])
+                    for k in SCORES
+                    if k in scores
+                },
+            }
+        )
     rows[0]["note"] = f"backbone {scores['backbone']}, {scores['images']} images"
     return rows
 
@@ -57,15 +66,23 @@ def n_classes(job: Path) -> int:
     return int(OmegaConf.load(job / ".hydra" / "config.yaml").dataset.get("n_classes") or 0)
 
 
-def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: list[str],
-              train: bool) -> list[dict[str, str]]:
+def peer_rows(
+    dataset: str, epochs: int, at: list[int], classes: int, extra: list[str], train: bool
+) -> list[dict[str, str]]:
     """Train scripts/peer_gans.py's recipes as long on the same images (train=False: use the samples they saved
     last time); score their samples at the same epochs."""
     from gensweep.score import score
 
     out = ROOT / "outputs" / "peers"
-    command = [sys.executable, str(ROOT / "scripts" / "peer_gans.py"), f"--dataset={dataset}", f"--epochs={epochs}",
-               f"--save-epochs={','.join(map(str, at))}", f"--out={out}", *extra]
+    command = [
+        sys.executable,
+        str(ROOT / "scripts" / "peer_gans.py"),
+        f"--dataset={dataset}",
+        f"--epochs={epochs}",
+        f"--save-epochs={','.join(map(str, at))}",
+        f"--out={out}",
+        *extra,
+    ]
     if train:
         print("$", " ".join(command), flush=True)
         subprocess.run(command, check=True)
@@ -78,15 +95,19 @@ def peer_rows(dataset: str, epochs: int, at: list[int], classes: int, extra: lis
         scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
         last, floor = scores[-1], scores[-1]["real_floor_fid"]
         full = [e for e, s in zip(at, scores) if s.get("classes_covered") == classes]
-        rows.append({
-            "model": f"peer: {recipe} (scripts/peer_gans.py)", "fid": f"{last['fid']:.4g}",
-            "x_floor": f"{last['fid'] / floor:.1f}", "kid": f"{last['kid']:.4g}",
-            "inception_score": f"{last.get('inception_score', 0):.3g}",
-            "classes_covered": str(last.get("classes_covered", "")),
-            "fid_by_epoch": " / ".join(f"{s['fid']:.0f}" for s in scores),
-            "classes_by_epoch": " / ".join(str(s.get("classes_covered", "")) for s in scores),
-            "first_all_classes": str(full[0]) if full else "never",
-        })
+        rows.append(
+            {
+                "model": f"peer: {recipe} (scripts/peer_gans.py)",
+                "fid": f"{last['fid']:.4g}",
+                "x_floor": f"{last['fid'] / floor:.1f}",
+                "kid": f"{last['kid']:.4g}",
+                "inception_score": f"{last.get('inception_score', 0):.3g}",
+                "classes_covered": str(last.get("classes_covered", "")),
+                "fid_by_epoch": " / ".join(f"{s['fid']:.0f}" for s in scores),
+                "classes_by_epoch": " / ".join(str(s.get("classes_covered", "")) for s in scores),
+                "first_all_classes": str(full[0]) if full else "never",
+            }
+        )
     return rows
 
 
@@ -97,9 +118,20 @@ def train_all(sweep: Path, args: argparse.Namespace, extra: list[str]) -> None:
             sys.exit(f"{sweep} exists and is not an earlier sweep of this script: choose another --out")
         shutil.rmtree(sweep)
     launcher = ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}"] if args.jobs > 1 else []
-    command = [sys.executable, "-m", "gensweep", f"model={args.models}", f"dataset={args.dataset}",
-               f"n_epochs={args.epochs}", f"device={args.device}", "trainer.progress=false",
-               f"hydra.sweep.dir={sweep}", *launcher, *extra, "-m"]
+    command = [
+        sys.executable,
+        "-m",
+        "gensweep",
+        f"model={args.models}",
+        f"dataset={args.dataset}",
+        f"n_epochs={args.epochs}",
+        f"device={args.device}",
+        "trainer.progress=false",
+        f"hydra.sweep.dir={sweep}",
+        *launcher,
+        *extra,
+        "-m",
+    ]
     print("$", " ".join(command), flush=True)
     start = time.perf_counter()
     subprocess.run(command, check=False)
@@ -107,19 +139,36 @@ def train_all(sweep: Path, args: argparse.Namespace, extra: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--name", default=None, help="names the table, image and sweep folder (default: the dataset), "
-                        "e.g. photo_crops for a set read as dataset=cifar10")
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="names the table, image and sweep folder (default: the dataset), "
+        "e.g. photo_crops for a set read as dataset=cifar10",
+    )
     parser.add_argument("--out", type=Path, default=None, help="sweep folder (default outputs/quality/<name>)")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')")
-    parser.add_argument("--peers", action="store_true", help="add the published GAN recipes' rows (scripts/peer_gans.py)")
-    parser.add_argument("--no-train", action="store_true",
-                        help="rebuild the table from the sweep already in --out (and, with --peers, their saved samples)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')",
+    )
+    parser.add_argument(
+        "--peers", action="store_true", help="add the published GAN recipes' rows (scripts/peer_gans.py)"
+    )
+    parser.add_argument(
+        "--no-train",
+        action="store_true",
+        help="rebuild the table from the sweep already in --out (and, with --peers, their saved samples)",
+    )
     args, extra = parser.parse_known_args()
     name = args.name or args.dataset
     sweep = (args.out or ROOT / "outputs" / "quality" / name).resolve()
@@ -144,33 +193,54 @@ def main() -> None:
         classes = n_classes(sweep / run["job"])
         full = [int(r["epoch"]) for r in evals if r.get("classes_covered") and int(r["classes_covered"]) == classes]
         eval_epochs = eval_epochs or [int(r["epoch"]) for r in evals]  # every run is scored at the same epochs
-        table.append({
-            "model": run["model"], "status": run["status"],
-            "fid": f"{final['fid']:.4g}" if "fid" in final else "", "kid": f"{final['kid']:.4g}" if "kid" in final else "",
-            "inception_score": f"{final['inception_score']:.3g}" if "inception_score" in final else "",
-            "classes_covered": str(final.get("classes_covered", "")),
-            **{k: f"{final[k]:.3g}" for k in ("probe_emd", "probe_jsd") if k in final},
-            "fid_by_epoch": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
-            "classes_by_epoch": " / ".join(r.get("classes_covered", "") for r in evals),
-            "x_floor": f"{final['fid'] / floor:.1f}" if "fid" in final and floor else "",
-            "first_all_classes": str(full[0]) if full else "never",
-            "note": f"{summary.get('train_seconds', 0):.0f}s training; FID/KID {100 * share:.1f}%, probe "
-                    f"{100 * probe_share:.1f}% of wall time",
-        })
+        table.append(
+            {
+                "model": run["model"],
+                "status": run["status"],
+                "fid": f"{final['fid']:.4g}" if "fid" in final else "",
+                "kid": f"{final['kid']:.4g}" if "kid" in final else "",
+                "inception_score": f"{final['inception_score']:.3g}" if "inception_score" in final else "",
+                "classes_covered": str(final.get("classes_covered", "")),
+                **{k: f"{final[k]:.3g}" for k in ("probe_emd", "probe_jsd") if k in final},
+                "fid_by_epoch": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
+                "classes_by_epoch": " / ".join(r.get("classes_covered", "") for r in evals),
+                "x_floor": f"{final['fid'] / floor:.1f}" if "fid" in final and floor else "",
+                "first_all_classes": str(full[0]) if full else "never",
+                "note": f"{summary.get('train_seconds', 0):.0f}s training; FID/KID {100 * share:.1f}%, probe "
+                f"{100 * probe_share:.1f}% of wall time",
+            }
+        )
     if args.peers:
         table += peer_rows(args.dataset, args.epochs, eval_epochs, classes, extra, train=not args.no_train)
     table += reference_rows(args.dataset, [f"device={args.device}", *extra])  # scored with the same settings
 
-    columns = ["model", "fid", "x_floor", "probe_emd", "probe_jsd", "kid", "inception_score", "classes_covered",
-               "fid_by_epoch", "classes_by_epoch", "first_all_classes", "note"]
+    columns = [
+        "model",
+        "fid",
+        "x_floor",
+        "probe_emd",
+        "probe_jsd",
+        "kid",
+        "inception_score",
+        "classes_covered",
+        "fid_by_epoch",
+        "classes_by_epoch",
+        "first_all_classes",
+        "note",
+    ]
     import yaml
 
     task = yaml.safe_load((sweep / "multirun.yaml").read_text())["hydra"]["overrides"]["task"]
-    lines = [f"The runs: `python -m gensweep {' '.join(task)} -m` (one thread each).", "",
-             f"{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0. FID, KID and the probe against a "
-             "seeded random sample of the held-out split; the floor row: random training images (the probe's: "
-             "training images against held-out images, both apart from its references).", "",
-             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = [
+        f"The runs: `python -m gensweep {' '.join(task)} -m` (one thread each).",
+        "",
+        f"{args.dataset}, {args.epochs} epochs, device {args.device}, seed 0. FID, KID and the probe against a "
+        "seeded random sample of the held-out split; the floor row: random training images (the probe's: "
+        "training images against held-out images, both apart from its references).",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
     lines += ["| " + " | ".join(row.get(c, "") for c in columns) + " |" for row in table]
     print("\n" + "\n".join(lines))
     print(f"\ntable: {write(f'quality_{name}', chr(10).join(lines))}")

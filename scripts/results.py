@@ -1,5 +1,6 @@
 """Where measured tables go: docs/results/<name>.md, each headed by one line naming the machine, the date and
 the command that wrote it, so that prose links to a table instead of retelling how it was made."""
+
 from __future__ import annotations
 
 import datetime
@@ -19,7 +20,9 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
         cpu = names[0] if names else cpu
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 

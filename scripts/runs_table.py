@@ -7,6 +7,7 @@ docs/results/<name>.md.
 The rows show each run's own overrides (its .hydra/overrides.yaml), so a table of runs made at different
 times says what each one was.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,18 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write  # noqa: E402
 
-COLUMNS = ("run", "model", "overrides", "train images", "epochs", "fid by evaluation", "classes by evaluation",
-           "x floor", "val_loss (nats)", "train s")
+COLUMNS = (
+    "run",
+    "model",
+    "overrides",
+    "train images",
+    "epochs",
+    "fid by evaluation",
+    "classes by evaluation",
+    "x floor",
+    "val_loss (nats)",
+    "train s",
+)
 # Overrides every row shares in practice (where the data is, no progress bars); left out of the column.
 QUIET = ("dataset.root=", "dataset.download=", "trainer.progress=", "hydra.")
 
@@ -38,9 +49,11 @@ def row(run: Path) -> dict[str, str]:
     final, floor = float(evals[-1]["fid"]), summary.get("fid_real_floor")
     val = rows[-1].get("val_loss", "")
     return {
-        "run": "/".join(run.resolve().parts[-2:]), "model": summary["model"],
+        "run": "/".join(run.resolve().parts[-2:]),
+        "model": summary["model"],
         "overrides": " ".join(f"`{o}`" for o in overrides if not o.startswith(QUIET)),
-        "train images": f"{subset:,}" if subset else "all", "epochs": str(summary["epochs_completed"]),
+        "train images": f"{subset:,}" if subset else "all",
+        "epochs": str(summary["epochs_completed"]),
         "fid by evaluation": " / ".join(f"{float(r['fid']):.0f}" for r in evals),
         "classes by evaluation": " / ".join(r.get("classes_covered", "") for r in evals),
         "x floor": f"{final / floor:.1f}" if floor else "",
@@ -50,8 +63,11 @@ def row(run: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--name", required=True, help="docs/results/<name>.md")
     parser.add_argument("--intro", default="", help="a line above the table")
     parser.add_argument("runs", type=Path, nargs="+")

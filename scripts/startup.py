@@ -15,6 +15,7 @@ fresh data folder:
 
 The first-time figures are one-off costs; the others are what every later run and every sweep job pays.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,14 @@ MARK = "first training step"
 def time_to_first_step(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """(seconds from launch until the first-step line, seconds the run itself reports)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "gensweep", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gensweep", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     lines = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -55,13 +62,17 @@ def main() -> None:
         tmp_path = Path(tmp)
         env = {**os.environ, "GENSWEEP_DATA": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
         fake.mnist(tmp_path / "data", n_train=60000, n_test=10000)
-        cases = [("default, first time", []), ("default", []),
-                 ("mnist, first time", ["dataset=mnist", "dataset.download=false"]),
-                 ("mnist", ["dataset=mnist", "dataset.download=false"])]
+        cases = [
+            ("default, first time", []),
+            ("default", []),
+            ("mnist, first time", ["dataset=mnist", "dataset.download=false"]),
+            ("mnist", ["dataset=mnist", "dataset.download=false"]),
+        ]
         print("| case | command to first step (s) | reported by the run (s) |\n|---|---|---|")
         for i, (name, args) in enumerate(cases):
             outside, inside = time_to_first_step(
-                [*args, *overrides, "trainer.progress=false", f"hydra.run.dir={tmp_path / f'run{i}'}"], env, tmp_path)
+                [*args, *overrides, "trainer.progress=false", f"hydra.run.dir={tmp_path / f'run{i}'}"], env, tmp_path
+            )
             print(f"| {name} | {outside:.2f} | {inside:.2f} |", flush=True)
 
 

@@ -9,10 +9,12 @@ model at the dataset's real image size, times `--steps` training steps on a rand
 step, and extrapolates: steps per epoch (the dataset's real training size / batch) x n_epochs x seconds per
 step, plus 5% for what the trainer does besides steps (validation, grids, checkpoints, FID every 5 epochs:
 measured at 1-5% by scripts/bench.py). Not the CAE's (and a `model.sampler=gmm` VAE's) latent-mixture refit
-before each epoch's sample grid, which takes tenths of a second warm-started (docs/results/mixture_fit.md). Data preparation and the FID classifier's one-off training are left out. Jobs run
+before each epoch's sample grid, which takes tenths of a second warm-started (docs/results/mixture_fit.md).
+Data preparation and the FID classifier's one-off training are left out. Jobs run
 one after another on the basic launcher; the total divides by the jobs run at once with hydra/launcher=joblib
 (on several GPUs) or slurm.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +30,15 @@ from gensweep.files import write_csv
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "conf" / "experiment"
 # Training images per dataset (the splits gensweep trains on).
-TRAIN_SIZE = {"mnist": 60000, "fashion_mnist": 60000, "cifar10": 50000, "svhn": 73257, "celeba": 162770,
-              "zappos50k": 45022, "digits": 1438}
+TRAIN_SIZE = {
+    "mnist": 60000,
+    "fashion_mnist": 60000,
+    "cifar10": 50000,
+    "svhn": 73257,
+    "celeba": 162770,
+    "zappos50k": 45022,
+    "digits": 1438,
+}
 
 
 def jobs(study: str) -> list[list[str]]:
@@ -43,8 +52,8 @@ def jobs(study: str) -> list[list[str]]:
 def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[float, dict]:
     from hydra import compose, initialize_config_module
 
-    from gensweep.models.build import build_model
     from gensweep.config import validate
+    from gensweep.models.build import build_model
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
         cfg = compose(config_name="config", overrides=[*overrides, f"device={device}"])
@@ -69,8 +78,11 @@ def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("study", help="an experiment name (s1_depth, ...) or all")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per job")
@@ -79,7 +91,10 @@ def main() -> None:
     rows = []
     studies = sorted(p.stem for p in EXPERIMENTS.glob("*.yaml")) if args.study == "all" else [args.study]
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{name}, torch {torch.__version__}\n\n| study | runs | expected wall, one run at a time | longest run |\n|---|---|---|---|")
+    print(
+        f"{name}, torch {torch.__version__}\n\n"
+        "| study | runs | expected wall, one run at a time | longest run |\n|---|---|---|---|"
+    )
     for study in studies:
         total, longest = 0.0, 0.0
         for overrides in jobs(study):
@@ -87,10 +102,19 @@ def main() -> None:
             run = 1.05 * per_step * (TRAIN_SIZE[info["dataset"]] // info["batch"]) * info["epochs"]
             total += run
             longest = max(longest, run)
-            print(f"  {study} {' '.join(overrides)}: {per_step * 1000:.0f} ms/step, {run / 3600:.2f} h", file=sys.stderr)
+            print(
+                f"  {study} {' '.join(overrides)}: {per_step * 1000:.0f} ms/step, {run / 3600:.2f} h", file=sys.stderr
+            )
         print(f"| {study} | {len(jobs(study))} | {total / 3600:.1f} h | {longest / 3600:.1f} h |", flush=True)
-        rows.append({"device": name, "study": study, "runs": len(jobs(study)), "hours_one_at_a_time": round(total / 3600, 2),
-                     "longest_run_hours": round(longest / 3600, 2)})
+        rows.append(
+            {
+                "device": name,
+                "study": study,
+                "runs": len(jobs(study)),
+                "hours_one_at_a_time": round(total / 3600, 2),
+                "longest_run_hours": round(longest / 3600, 2),
+            }
+        )
         if args.csv:  # after every study: a time limit leaves the rows finished so far
             write_csv(args.csv, rows)
 

@@ -1,4 +1,5 @@
 """Shared helpers: compose gensweep's real config in-process, or run the real CLI in a subprocess."""
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,9 @@ GPU = "cpu" if os.environ.get("GENSWEEP_TEST_GPU") == "cpu" else "cuda"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if GPU == "cpu" or torch.cuda.is_available():
         return
-    skip = pytest.mark.skip(reason="needs a CUDA GPU: none is visible to PyTorch (GENSWEEP_TEST_GPU=cpu runs it on the CPU)")
+    skip = pytest.mark.skip(
+        reason="needs a CUDA GPU: none is visible to PyTorch (GENSWEEP_TEST_GPU=cpu runs it on the CPU)"
+    )
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)

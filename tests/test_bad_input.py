@@ -3,18 +3,25 @@ or path, a non-zero exit, no traceback, and nothing left that a later resume cou
 
 Run end to end through the command line, one case per kind of check; test_config.py checks every key's values
 against validate() directly, without a process each."""
+
 from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import run_cli
 
 CASES = [
     (["dataset=imagenet"], "dataset=imagenet is not a known dataset: use one of celeba, celeba_smiling, cifar10"),
-    (["model=vae,gann", "-m"], "model=gann is not a known model: use one of cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp"),
+    (
+        ["model=vae,gann", "-m"],
+        "model=gann is not a known model: use one of cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp",
+    ),
     (["z_dim=abc"], "z_dim='abc' is invalid: must be a positive integer"),
-    (["zdim=8"], "zdim is not a config key: check its spelling (python -m gensweep --cfg job lists every key), or add it as a new key with +zdim=8"),
+    (
+        ["zdim=8"],
+        "zdim is not a config key: check its spelling (python -m gensweep --cfg job lists every key), "
+        "or add it as a new key with +zdim=8",
+    ),
     (["n_layers=9"], "n_layers=9 is too deep for 16x16 images"),
     (["n_layers=-1"], "n_layers=-1 is invalid"),
     (["lr=abc"], "lr='abc' is invalid: must be a positive number"),
@@ -24,8 +31,11 @@ CASES = [
     (["model=vae,gan", "jobs_per_gpu=two", "-m"], "jobs_per_gpu='two' is invalid: must be a positive integer"),
     (["batch_size=5000"], "batch_size=5000 is larger than the training set (1438 images)"),
     (["dataset=mnist", "dataset.root={file}"], "is a file, not a folder"),
-    (["dataset=mnist", "dataset.root={empty}", "dataset.download=false"],
-     "MNIST files not found under {empty}. Set dataset.download=true to fetch them, point paths.data_dir= (or GENSWEEP_DATA)"),
+    (
+        ["dataset=mnist", "dataset.root={empty}", "dataset.download=false"],
+        "MNIST files not found under {empty}. Set dataset.download=true to fetch them, "
+        "point paths.data_dir= (or GENSWEEP_DATA)",
+    ),
     (["hydra.run.dir={file}/run"], "hydra.run.dir={file}/run cannot be created"),
     (["metrics.backbone=resnet"], "metrics.backbone='resnet' is invalid"),
     (["logger=wandb"], "logger=wandb is not a known logger: use one of csv, tensorboard"),
@@ -61,12 +71,12 @@ def test_bad_input_is_one_clear_error(tmp_path, args, expected):
 def test_a_model_too_large_for_free_memory_is_refused_before_it_is_allocated(monkeypatch):
     """The size check counts the real parameters (built on the meta device) against the free memory."""
     import torch
+    from conftest import make_cfg
 
     import gensweep.models.build
-    from gensweep.models.build import build_model
-    from conftest import make_cfg
     from gensweep.config import validate
     from gensweep.errors import ConfigError
+    from gensweep.models.build import build_model
 
     cfg = make_cfg(["model=gan", "device=cpu", "width=64"])
     values = validate(cfg)

@@ -1,4 +1,6 @@
-"""The real command line: single runs land in outputs/runs, sweeps in outputs/multirun (resume: test_resume_choice.py)."""
+"""The real command line: single runs land in outputs/runs, sweeps in outputs/multirun
+(resume: test_resume_choice.py)."""
+
 from __future__ import annotations
 
 import json
@@ -6,6 +8,7 @@ import subprocess
 import sys
 
 from conftest import SMOKE, run_cli
+
 from gensweep.files import read_csv
 
 
@@ -34,8 +37,10 @@ def test_cfg_job_prints_resolved_config(tmp_path):
 def test_the_launching_process_never_imports_torch():
     """A sweep's launching process (command line, Hydra, the report) stays light: under joblib or SLURM the
     jobs train in other processes, each importing torch itself; the launcher importing it too cost 2 s."""
-    code = ("import sys, gensweep.cli, gensweep.report.callback, gensweep.report.sweep, gensweep.report.__main__; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))")
+    code = (
+        "import sys, gensweep.cli, gensweep.report.callback, gensweep.report.sweep, gensweep.report.__main__; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

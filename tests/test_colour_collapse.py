@@ -5,6 +5,7 @@ tiny set of ten classes, each one hue with its own stripes, and its samples must
 that draws a few colours, or only grey, covers two or three. The hue of a sample's mean colour names its class,
 so the check needs no classifier.
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import make_cfg
 from matplotlib.colors import hsv_to_rgb, rgb_to_hsv
 
-from conftest import make_cfg
 from gensweep.config import validate
 from gensweep.data import load_splits
 from gensweep.metrics.references import generate

@@ -1,5 +1,6 @@
 """scripts/colour_photos.py writes a set gensweep reads as CIFAR-10, with test crops from held-out tiles only:
 built here from synthetic photographs (each pixel's colour codes where it lies), so it needs no package."""
+
 from __future__ import annotations
 
 import sys
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_cfg
 from PIL import Image
 
-from conftest import make_cfg
 from gensweep.data import load_splits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -54,7 +55,7 @@ def test_test_crops_come_from_held_out_tiles_only(built):
     def tile_of(image) -> int:
         cx = float(image[0].float().mean()) * (WIDTH - 1) / 255
         cy = float(image[1].float().mean()) * (HEIGHT - 1) / 255
-        return next(i for i, (l, t, r, b) in enumerate(grid) if l <= cx < r and t <= cy < b)
+        return next(i for i, (left, top, right, bottom) in enumerate(grid) if left <= cx < right and top <= cy < bottom)
 
     for label in range(3):
         train_tiles = {tile_of(im) for im in train.images[train.labels == label]}

@@ -1,17 +1,18 @@
 """Invalid values stop before training with one line naming the key, the value and what is allowed."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
+import gensweep.conf
 import pytest
 import torch
 import torch.nn as nn
-
-import gensweep.conf
 from conftest import make_cfg, run_cli
-from gensweep.models.build import build_model
+
 from gensweep.config import validate
 from gensweep.errors import ConfigError
+from gensweep.models.build import build_model
 
 BAD = [
     ("z_dim=0", "z_dim=0", "positive integer"),
@@ -73,7 +74,12 @@ def test_each_model_file_builds_its_recipe():
     gan = _built(["model=gan"])
     widths = [m.out_features for m in gan.nets["generator"].modules() if isinstance(m, nn.Linear)]
     assert widths == [256, 512, 1024, 784]  # G 256-512-1024 (znxlwm's MLP GAN)
-    assert [m.out_features for m in gan.nets["discriminator"].modules() if isinstance(m, nn.Linear)] == [1024, 512, 256, 1]
+    assert [m.out_features for m in gan.nets["discriminator"].modules() if isinstance(m, nn.Linear)] == [
+        1024,
+        512,
+        256,
+        1,
+    ]
     assert [m.p for m in gan.nets["discriminator"].modules() if isinstance(m, nn.Dropout)] == [0.3] * 3
     assert sum(isinstance(m, nn.BatchNorm1d) for m in gan.nets["generator"].modules()) == 3  # batch norm in G
     assert _optimizer(gan) == (torch.optim.Adam, 4e-4, (0.5, 0.999)) and "generator_ema" in gan.nets
@@ -81,14 +87,18 @@ def test_each_model_file_builds_its_recipe():
     assert _optimizer(wgan) == (torch.optim.RMSprop, 2e-4, None)  # 4x the paper's 5e-5 (docs/models.md)
     assert max(p.abs().max().item() for p in wgan.nets["discriminator"].parameters()) <= 0.01  # clipped from the start
     assert [wgan.critic_steps(g) for g in (0, 1, 500)] == [1, 1, 1]  # no warm-up by default
-    assert [_built(["model=wgan", "model.n_critic=5", "model.warmup_g_steps=25", "model.refresh_every=500"])
-            .critic_steps(g) for g in (0, 24, 25, 500)] == [100, 100, 5, 100]  # the paper's schedule
+    assert [
+        _built(["model=wgan", "model.n_critic=5", "model.warmup_g_steps=25", "model.refresh_every=500"]).critic_steps(g)
+        for g in (0, 24, 25, 500)
+    ] == [100, 100, 5, 100]  # the paper's schedule
     gp = _built(["model=wgan_gp"])
     assert _optimizer(gp) == (torch.optim.Adam, 4e-4, (0.5, 0.999)) and gp.penalty == 10 and gp.critic_steps(0) == 1
     assert not any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in gp.nets["discriminator"].modules())
     dcgan = _built(["model=dcgan"])
     assert _optimizer(dcgan) == (torch.optim.Adam, 2e-4, (0.5, 0.999))
-    assert sum(isinstance(m, nn.ConvTranspose2d) for m in dcgan.nets["generator"].modules()) == 3  # 4 -> 8 -> 16 -> 32, cropped to 28
+    assert (
+        sum(isinstance(m, nn.ConvTranspose2d) for m in dcgan.nets["generator"].modules()) == 3
+    )  # 4 -> 8 -> 16 -> 32, cropped to 28
     for name in ("vae", "cae"):
         assert _optimizer(_built([f"model={name}"])) == (torch.optim.Adam, 1e-3, (0.9, 0.999))
     # The command line wins over a model file's defaults.
@@ -102,6 +112,7 @@ def _built_colour(overrides: list[str]):
 
 def test_colour_photos_get_their_recipe():
     """conf/dataset_model/ changes a model on 32x32 colour photos only, and the command line still wins."""
+
     def last_layer_inputs(model) -> int:
         return [m for m in model.nets["discriminator"].modules() if isinstance(m, nn.Linear)][-1].in_features
 

@@ -5,6 +5,7 @@ Every test here is marked `cuda`: skipped where PyTorch sees no GPU, run automat
 check only that their own code works (the gpu_check dry run does that). The two-epoch run of every model on
 every device is in test_models.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,14 +20,14 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import GPU, SMOKE, make_cfg, run_cli, train_run
-from gensweep.files import read_csv
+from test_stops import FAST, _wait_until
+
 from gensweep.config import validate
+from gensweep.files import read_csv
 from gensweep.models.build import build_model
 from gensweep.train.loop import Trainer
 from gensweep.train.stops import RunDiverged
-from test_stops import FAST, _wait_until
 
 pytestmark = pytest.mark.cuda
 
@@ -60,14 +61,19 @@ def test_dataset_sits_on_the_device_and_batches_never_leave_it(tmp_path, monkeyp
 
 @pytest.mark.parametrize("option", ["bf16", "16-mixed", "channels_last", "compile"])
 def test_speed_options_train_a_few_steps(option):
-    if option == "compile" and not (shutil.which("cc") and Path(sysconfig.get_paths()["include"], "Python.h").is_file()):
+    if option == "compile" and not (
+        shutil.which("cc") and Path(sysconfig.get_paths()["include"], "Python.h").is_file()
+    ):
         pytest.skip("torch.compile builds C code: needs a C compiler (cc) and Python's headers (Python.h)")
     name = "gan" if option == "compile" else "dcgan"  # compile: the MLP compiles in seconds
     cfg = make_cfg([f"model={name}", f"device={GPU}"])
     torch.manual_seed(0)
     model = build_model(cfg, validate(cfg), (1, 16, 16), 10)
-    applied = model.accelerate(precision=option if option in ("bf16", "16-mixed") else "32",
-                               channels_last=option == "channels_last", compile=option == "compile")
+    applied = model.accelerate(
+        precision=option if option in ("bf16", "16-mixed") else "32",
+        channels_last=option == "channels_last",
+        compile=option == "compile",
+    )
     assert applied
     x = model.to_input(torch.randint(0, 256, (32, 1, 16, 16), dtype=torch.uint8))
     y = torch.zeros(32, dtype=torch.long)
@@ -133,8 +139,14 @@ def test_sigterm_checkpoints_a_gpu_run_and_it_resumes(tmp_path):
     (ref_run,) = list((tmp_path / "ref" / "outputs" / "runs").glob("*/*"))
     marker = tmp_path / "held"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENSWEEP_TEST_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", HELD_AT_STEP, *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HELD_AT_STEP, *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_until(marker.exists, proc, "the held step")
     proc.send_signal(signal.SIGTERM)
     marker.with_suffix(".go").write_text("go")
@@ -154,8 +166,18 @@ def test_sigterm_checkpoints_a_gpu_run_and_it_resumes(tmp_path):
 def test_a_nan_is_caught_within_20_steps(tmp_path):
     # 1,024 images at batch 16: 64 steps an epoch, so only the every-20-steps check can stop it in time
     with pytest.raises(RunDiverged) as stop:
-        train_run(tmp_path, ["lr=1e6", "n_epochs=2", f"device={GPU}", "dataset.subset=1024", "batch_size=16",
-                             "metrics.backbone=none", "trainer.progress=false"])
+        train_run(
+            tmp_path,
+            [
+                "lr=1e6",
+                "n_epochs=2",
+                f"device={GPU}",
+                "dataset.subset=1024",
+                "batch_size=16",
+                "metrics.backbone=none",
+                "trainer.progress=false",
+            ],
+        )
     assert stop.value.step <= 20, stop.value
     assert json.loads((tmp_path / "summary.json").read_text())["status"] == "diverged"
 
@@ -169,8 +191,18 @@ def test_a_gpu_index_past_the_last_is_one_line(tmp_path):
 
 def test_a_joblib_sweep_shares_the_gpus(tmp_path):
     """Four jobs, two per GPU at once: job i trains on GPU i mod count."""
-    proc = run_cli(["model=vae,gan,cae,wgan", "n_epochs=1", "hydra/launcher=joblib", "jobs_per_gpu=2",
-                    f"device={'auto' if GPU == 'cuda' else 'cpu'}", *QUICK, "-m"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "model=vae,gan,cae,wgan",
+            "n_epochs=1",
+            "hydra/launcher=joblib",
+            "jobs_per_gpu=2",
+            f"device={'auto' if GPU == 'cuda' else 'cpu'}",
+            *QUICK,
+            "-m",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     count = torch.cuda.device_count()

@@ -1,9 +1,10 @@
 """The bundled digits set and the uint8 tensor batching."""
+
 from __future__ import annotations
 
 import torch
-
 from conftest import make_cfg, train_run
+
 from gensweep.data import load_splits
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors
@@ -48,8 +49,10 @@ def test_seeded_split_is_disjoint_complete_and_seed_bound():
 def test_a_run_with_a_subset_trains_on_that_many_images(tmp_path, caplog):
     """dataset.subset=100 at batch 10: ten steps an epoch, and the run says 100 training images."""
     caplog.set_level("INFO", logger="gensweep")
-    summary = train_run(tmp_path, ["dataset.subset=100", "batch_size=10", "n_epochs=1", "metrics.backbone=none",
-                                   "trainer.progress=false"])
+    summary = train_run(
+        tmp_path,
+        ["dataset.subset=100", "batch_size=10", "n_epochs=1", "metrics.backbone=none", "trainer.progress=false"],
+    )
     assert summary["steps"] == 10
     assert "100 train / 359 val images" in caplog.text
 

@@ -1,18 +1,18 @@
 """The real sets, loaded offline (download=false) from tiny files in each real on-disk format."""
+
 from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 import torchvision.datasets as tvd
-import pytest
+from conftest import make_cfg, train_run
 from PIL import Image
 
-from conftest import make_cfg, train_run
-from gensweep.files import read_csv
-from gensweep.data import load_splits
-from gensweep.data import fake
+from gensweep.data import fake, load_splits
 from gensweep.errors import DatasetError
+from gensweep.files import read_csv
 
 
 def load(name: str, root, *extra: str):
@@ -78,10 +78,11 @@ def test_zappos_categories_and_seeded_split(tmp_path):
     fake.zappos(tmp_path)
     train, val = load("zappos50k", tmp_path, "dataset.val_fraction=0.25", "dataset.image_size=32")
     assert train.shape == (3, 32, 32) and len(train) == 18 and len(val) == 6
-    assert sorted((train.labels.tolist() + val.labels.tolist())) == sorted([0, 1, 2, 3] * 6)
+    assert sorted(train.labels.tolist() + val.labels.tolist()) == sorted([0, 1, 2, 3] * 6)
     assert brightness_matches_labels(train, step=60) and brightness_matches_labels(val, step=60)
-    again_train, again_val = load("zappos50k", tmp_path / "ut-zap50k-images-square", "dataset.val_fraction=0.25",
-                                  "dataset.image_size=32")
+    again_train, again_val = load(
+        "zappos50k", tmp_path / "ut-zap50k-images-square", "dataset.val_fraction=0.25", "dataset.image_size=32"
+    )
     assert torch.equal(again_val.labels, val.labels)
 
 
@@ -107,6 +108,7 @@ def test_unreadable_cache_is_rebuilt(tmp_path):
 
 
 # --- errors: each names the path and the fix, and leaves no cache file behind -------------------------------
+
 
 def test_missing_files_with_download_false(tmp_path):
     with pytest.raises(DatasetError) as err:
@@ -184,18 +186,31 @@ def test_cdcgan_on_unlabelled_celeba_is_refused():
 
 # --- one epoch on each set through the real trainer ------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "name,writer,model",
-    [("mnist", fake.mnist, "dcgan"), ("fashion_mnist", lambda r: fake.mnist(r, "FashionMNIST"), "vae"),
-     ("cifar10", fake.cifar10, "wgan_gp"), ("svhn", fake.svhn, "cae"),
-     ("celeba", fake.celeba, "dcgan"), ("zappos50k", fake.zappos, "cdcgan")],
+    [
+        ("mnist", fake.mnist, "dcgan"),
+        ("fashion_mnist", lambda r: fake.mnist(r, "FashionMNIST"), "vae"),
+        ("cifar10", fake.cifar10, "wgan_gp"),
+        ("svhn", fake.svhn, "cae"),
+        ("celeba", fake.celeba, "dcgan"),
+        ("zappos50k", fake.zappos, "cdcgan"),
+    ],
 )
 def test_one_epoch_on_each_set(tmp_path, name, writer, model):
     """Each set's files, read by its real loader, train a model for an epoch: finite losses, every training
     image used once, and a sample grid of 8 images a row at the set's size."""
     writer(tmp_path / "data")
-    overrides = [f"model={model}", f"dataset={name}", f"dataset.root={tmp_path / 'data'}", "dataset.download=false",
-                 "n_epochs=1", "batch_size=8", "trainer.progress=false"]
+    overrides = [
+        f"model={model}",
+        f"dataset={name}",
+        f"dataset.root={tmp_path / 'data'}",
+        "dataset.download=false",
+        "n_epochs=1",
+        "batch_size=8",
+        "trainer.progress=false",
+    ]
     summary = train_run(tmp_path / "run", overrides)
     (row,) = read_csv(tmp_path / "run" / "metrics.csv")
     train, _ = load_splits(make_cfg(overrides).dataset)

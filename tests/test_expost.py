@@ -1,17 +1,18 @@
 """The latent mixture's EM in torch: it recovers a known mixture, a warm refit matches a cold one, it draws
 nothing from the global random stream, and its fit survives a checkpoint; the VAE samples its prior by default."""
+
 from __future__ import annotations
 
 import inspect
 from pathlib import Path
 
 import torch
+from conftest import make_cfg
 from omegaconf import OmegaConf
 
-from conftest import make_cfg
 from gensweep.config import validate
-from gensweep.models.build import build_model
 from gensweep.models import expost
+from gensweep.models.build import build_model
 from gensweep.models.expost import LatentMixture, e_step, fit_mixture
 from gensweep.models.vae import VAE
 

@@ -1,5 +1,6 @@
 """scripts/gpu_check.sh cannot rot: its dry run takes every step of the GPU check on the CPU at tiny sizes and
 fills every part of results.md."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,14 @@ def _rows(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 def test_gpu_check_dry_run_takes_every_step_and_sums_them_up(tmp_path):
     out = tmp_path / "check"
     env = {**os.environ, "PYTHON": sys.executable}
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh"), "--dry-run", "--out", str(out)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "gpu_check.sh"), "--dry-run", "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     steps = {r["step"]: r["status"] for r in _rows(out / "steps.tsv", "\t")}
     assert steps == dict.fromkeys(["env", "tests", "bench", "variants", "studies", "sweep"], "ok"), steps
@@ -32,16 +39,27 @@ def test_gpu_check_dry_run_takes_every_step_and_sums_them_up(tmp_path):
     assert study["study"] == "s5_zappos" and float(study["hours_one_at_a_time"]) > 0
     sweep = _rows(out / "sweep.csv")
     assert [(r["launcher"], r["model"]) for r in sweep] == [
-        (launcher, model) for launcher in ("one_at_a_time", "joblib_shared") for model in ("vae", "gan", "wgan", "dcgan")]
+        (launcher, model)
+        for launcher in ("one_at_a_time", "joblib_shared")
+        for model in ("vae", "gan", "wgan", "dcgan")
+    ]
     assert {(r["status"], r["device"]) for r in sweep} == {("completed", "cpu")}
     assert not list(out.rglob("checkpoint.pt"))  # the check brings back figures, not weights
     results = (out / "results.md").read_text()
     assert results.strip() in proc.stdout  # printed at the end as well
-    for heading in ("## Steps", "## Tests", "## Training throughput", "## Speed options", "## Expected wall time",
-                    "## Four runs sharing the CPU (dry run)"):
+    for heading in (
+        "## Steps",
+        "## Tests",
+        "## Training throughput",
+        "## Speed options",
+        "## Expected wall time",
+        "## Four runs sharing the CPU (dry run)",
+    ):
         assert heading in results
     assert "4 passed, 0 failed, 0 errors, 0 skipped of 4" in results  # four cuda tests, run on the CPU
     assert "x the throughput" in results
     options = results.split("## Speed options", 1)[1].split("## ", 1)[0]
     assert [line.split(" | ")[2] for line in options.splitlines() if line.startswith("| mnist | dcgan")] == [
-        "32", "channels_last"]  # bench's float32 row leads the variants, as in the real check
+        "32",
+        "channels_last",
+    ]  # bench's float32 row leads the variants, as in the real check

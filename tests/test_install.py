@@ -1,5 +1,6 @@
 """The configs a user edits live in the top-level conf/, and ship inside the package: an editable install reads
 conf/ itself, a plain `pip install .` runs from any folder."""
+
 from __future__ import annotations
 
 import os
@@ -26,23 +27,53 @@ def test_plain_install_runs_from_any_folder(tmp_path):
         shutil.copy2(ROOT / name, source / name)
     site = tmp_path / "site"
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(site),
-         str(source)], capture_output=True, text=True, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert build.returncode == 0, build.stderr
     # the copy, not the checkout: no conf/ folder of the repository is reachable from it
     assert (site / "gensweep" / "conf" / "model" / "wgan.yaml").is_file()
     work = tmp_path / "elsewhere"
     work.mkdir()
     # the copy first; a PYTHONPATH already set stays behind it (where the dependencies may live)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
-           "PYTHONUNBUFFERED": "1"}
-    where = subprocess.run([sys.executable, "-c", "import gensweep.conf; print(gensweep.conf.__path__[0])"],
-                           cwd=work, env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])),
+        "PYTHONUNBUFFERED": "1",
+    }
+    where = subprocess.run(
+        [sys.executable, "-c", "import gensweep.conf; print(gensweep.conf.__path__[0])"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert Path(where.stdout.strip()).resolve() == (site / "gensweep" / "conf").resolve(), where.stderr
-    proc = subprocess.run([sys.executable, "-m", "gensweep", "model=gan", "debug=smoke", "metrics.backbone=none"],
-                          cwd=work, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gensweep", "model=gan", "debug=smoke", "metrics.backbone=none"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     (run,) = list((work / "outputs" / "runs").glob("*/*"))
     assert (run / "metrics.csv").is_file() and "gensweep.models.gan.GAN" in (run / ".hydra" / "config.yaml").read_text()
-    helped = subprocess.run([sys.executable, "-m", "gensweep", "--help"], cwd=work, env=env, capture_output=True, text=True)
+    helped = subprocess.run(
+        [sys.executable, "-m", "gensweep", "--help"], cwd=work, env=env, capture_output=True, text=True
+    )
     assert "model: cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp" in helped.stdout

@@ -1,12 +1,13 @@
 """Latent vs pixel interpolation: the endpoints are what the docs say they are."""
+
 from __future__ import annotations
 
 import torch
-
 from conftest import make_cfg
-from gensweep.models.build import build_model
-from gensweep.config import validate
+
 from gensweep.artifacts.interpolation import interpolate
+from gensweep.config import validate
+from gensweep.models.build import build_model
 
 
 def model_for(name: str):

@@ -4,6 +4,7 @@ From the bottom: shared errors and files; datasets; models; metrics (which score
 artifacts (grids, plots, interpolations a run draws); the trainer; config checks, run paths and the sweep
 report; resuming; a job and scoring; the command line. Imports inside functions count as well.
 """
+
 from __future__ import annotations
 
 import ast
@@ -42,12 +43,18 @@ def imports(source: str, package: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:  # relative: from the importing module's package
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             if base.split(".")[0] != "gensweep":
                 continue
             if base == "gensweep":  # `from gensweep import STARTED` or `from gensweep import job`
-                found |= {f"gensweep.{a.name}" if (PACKAGE / f"{a.name}.py").is_file() or (PACKAGE / a.name).is_dir()
-                          else "gensweep" for a in node.names}
+                found |= {
+                    f"gensweep.{a.name}"
+                    if (PACKAGE / f"{a.name}.py").is_file() or (PACKAGE / a.name).is_dir()
+                    else "gensweep"
+                    for a in node.names
+                }
             else:
                 found.add(base)
     return found

@@ -4,21 +4,22 @@ A model that trains without error can still collapse to one mode (the MLP GAN di
 fixed). This trains each one at its model file's defaults for a small budget of steps and asks the digits
 classifier which classes its samples fall in; a collapsed or unlearned generator covers one or two.
 """
+
 from __future__ import annotations
 
 import pytest
 import torch
-
 from conftest import make_cfg
+
 from gensweep.config import validate
 from gensweep.data import load_splits
-from gensweep.models.build import build_model
 from gensweep.metrics.quality import QualityMetrics
+from gensweep.models.build import build_model
 
 # Discriminator steps (train_step calls) of batch 128; every model's generator steps with each of them.
 # About twice what each needs on this machine (cdcgan covers 10 classes at 150 steps, dcgan 9 at 150, wgan 10
-# at 100, wgan_gp 10 at 200, 9 at 300 and 10 from 400 to 800; the gan, at its lr 4e-4, 8 at 200, 7 at 300-400, then 10 at 500
-# and 9-10 up to 800), so that another machine's float rounding cannot flip it.
+# at 100, wgan_gp 10 at 200, 9 at 300 and 10 from 400 to 800; the gan, at its lr 4e-4, 8 at 200, 7 at 300-400,
+# then 10 at 500 and 9-10 up to 800), so that another machine's float rounding cannot flip it.
 BUDGET = {"gan": 600, "dcgan": 250, "cdcgan": 200, "wgan": 200, "wgan_gp": 500}
 
 

@@ -1,10 +1,11 @@
 """logger=tensorboard mirrors metrics.csv: the same scalars per epoch and the sample grids, also after resume."""
+
 from __future__ import annotations
 
 import pytest
+from conftest import SMOKE, train_run
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import SMOKE, train_run
 from gensweep.files import read_csv
 
 
@@ -26,4 +27,3 @@ def test_tensorboard_scalars_match_metrics_csv_after_resume(tmp_path):
         assert [e.value for e in events] == pytest.approx([float(r[column]) for r in rows], rel=1e-5)
     images = acc.Images("samples")
     assert [e.step for e in images] == [1, 2, 3] and images[0].width > 64
-

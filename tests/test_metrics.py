@@ -1,4 +1,5 @@
 """FID, KID and the classifier backbone behave as the statistics say they must."""
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn as nn
+from conftest import SMOKE, make_cfg, train_run
 from omegaconf import OmegaConf
 from PIL import Image
 
-from conftest import SMOKE, make_cfg, train_run
-from gensweep.files import read_csv
 from gensweep.data import load_splits
+from gensweep.files import read_csv
 from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance
 from gensweep.metrics.quality import QualityMetrics, inception_score
 
@@ -49,7 +50,9 @@ def test_frechet_distance_matches_closed_form():
     assert frechet_distance(mu1.double(), s1.diag().double(), mu2.double(), s2.diag().double()) == pytest.approx(closed)
     # Rotated (non-diagonal) covariances: FID is invariant to a shared rotation of the feature space.
     q, _ = torch.linalg.qr(torch.randn(d, d, generator=gen, dtype=torch.float64))
-    rotated = frechet_distance(q @ mu1.double(), q @ s1.diag().double() @ q.T, q @ mu2.double(), q @ s2.diag().double() @ q.T)
+    rotated = frechet_distance(
+        q @ mu1.double(), q @ s1.diag().double() @ q.T, q @ mu2.double(), q @ s2.diag().double() @ q.T
+    )
     assert rotated == pytest.approx(closed, rel=1e-9)
     # Estimated from samples.
     a = mu1 + s1.sqrt() * torch.randn(n, d, generator=gen)
@@ -211,7 +214,9 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
     summary = json.loads((run / "summary.json").read_text())
 
     def score(*args: str) -> dict:
-        out = subprocess.run([sys.executable, "-m", "gensweep.score", *args], cwd=tmp_path, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "gensweep.score", *args], cwd=tmp_path, capture_output=True, text=True
+        )
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
@@ -225,7 +230,9 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
     images = tmp_path / "pngs"
     images.mkdir()
     shutil.copy(run / "samples" / "epoch_001.png", images / "grid.png")  # one image is too few
-    one = subprocess.run([sys.executable, "-m", "gensweep.score", str(images)], cwd=tmp_path, capture_output=True, text=True)
+    one = subprocess.run(
+        [sys.executable, "-m", "gensweep.score", str(images)], cwd=tmp_path, capture_output=True, text=True
+    )
     assert one.returncode == 1 and "need at least 2" in one.stderr
     (images / "grid.png").unlink()
     _, val = load_splits(make_cfg([]).dataset)
@@ -233,8 +240,12 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
         Image.fromarray(image[0].numpy()).save(images / f"{i:02d}.png")
     from_files = score(str(images), *full)
     assert from_files["images"] == 40 and from_files["fid"] < 0.5 * noise["fid"]
-    bad = subprocess.run([sys.executable, "-m", "gensweep.score", str(tmp_path / "nothing")], cwd=tmp_path,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "gensweep.score", str(tmp_path / "nothing")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1 and "not a run folder, an image folder, train or noise" in bad.stderr
     assert "Traceback" not in bad.stderr
 

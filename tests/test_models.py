@@ -1,4 +1,5 @@
 """Every model trains on a tiny digits subset and writes well-formed artifacts."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,12 @@ import math
 
 import pytest
 import torch
+from conftest import DEVICES, SMOKE, make_cfg, on_device, train_run
 from PIL import Image
 
-from conftest import DEVICES, SMOKE, make_cfg, on_device, train_run
+from gensweep.config import resolve_device, validate
 from gensweep.files import read_csv
 from gensweep.models.build import build_model
-from gensweep.config import resolve_device, validate
 
 MODELS = ["vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan"]
 ESTIMATE = {"gan": "jsd", "dcgan": "jsd", "cdcgan": "jsd", "wgan": "emd", "wgan_gp": "emd"}
@@ -63,7 +64,11 @@ def test_model_trains_two_epochs_with_artifacts(tmp_path, model, device):
     assert curves.size[0] > 400 and curves.size[1] > 200
 
     saved = json.loads((tmp_path / "summary.json").read_text())
-    assert saved["status"] == "completed" and saved["model"] == model and saved["device"] == str(resolve_device(on_device(device)))
+    assert (
+        saved["status"] == "completed"
+        and saved["model"] == model
+        and saved["device"] == str(resolve_device(on_device(device)))
+    )
     assert saved["final"]["epoch"] == 2
 
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
@@ -80,8 +85,17 @@ def test_wgan_follows_its_papers_critic_schedule():
     """Warm-up critic steps before each of the first generator steps and every refresh_every-th one, n_critic
     otherwise: counted from the steps on which train_step updates the generator."""
     torch.manual_seed(0)
-    model = _build(["model=wgan", "model.n_critic=2", "model.warmup_g_steps=2", "model.warmup_critic_steps=4",
-                          "model.refresh_every=5", "width=8", "z_dim=4"])
+    model = _build(
+        [
+            "model=wgan",
+            "model.n_critic=2",
+            "model.warmup_g_steps=2",
+            "model.warmup_critic_steps=4",
+            "model.refresh_every=5",
+            "width=8",
+            "z_dim=4",
+        ]
+    )
     x, y = torch.rand(8, 1, 16, 16) * 2 - 1, torch.zeros(8, dtype=torch.long)
     critic_steps, since = [], 0
     while len(critic_steps) < 11:
@@ -211,10 +225,17 @@ def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
     assert fresh.mixture.n_seen == 0 and torch.equal(fresh.sample(z), fresh.decode(z))  # the prior, until codes come
 
 
-@pytest.mark.parametrize("model,width,arch,expected", [
-    ("wgan", 256, "mlp", 2e-4), ("wgan", 64, "mlp", 4e-4), ("wgan", 32, "mlp", 2e-4 * 8 ** 0.5),
-    ("wgan", 64, "conv", 2e-4), ("gan", 64, "mlp", 4e-4), ("wgan_gp", 64, "mlp", 4e-4),  # as given
-])
+@pytest.mark.parametrize(
+    "model,width,arch,expected",
+    [
+        ("wgan", 256, "mlp", 2e-4),
+        ("wgan", 64, "mlp", 4e-4),
+        ("wgan", 32, "mlp", 2e-4 * 8**0.5),
+        ("wgan", 64, "conv", 2e-4),
+        ("gan", 64, "mlp", 4e-4),
+        ("wgan_gp", 64, "mlp", 4e-4),  # as given
+    ],
+)
 def test_mlp_learning_rate_follows_width(model, width, arch, expected):
     built = _build([f"model={model}", f"width={width}", f"model.arch={arch}", "n_layers=2"])
     rates = [g["lr"] for opt in built.optims.values() for g in opt.param_groups]
@@ -230,8 +251,11 @@ def test_checkpoints_of_the_layout_before_nn_module_still_load(overrides):
     for _ in range(3):
         model.train_step(model.to_input((x * 255).to(torch.uint8)), y)
     new = model.training_state()
-    old = {"nets": {name: net.state_dict() for name, net in model.nets.items()}, "optims": new["optims"],
-           "scaler": None}
+    old = {
+        "nets": {name: net.state_dict() for name, net in model.nets.items()},
+        "optims": new["optims"],
+        "scaler": None,
+    }
     if "mixture.codes" in new["weights"]:
         old["extra"] = {"codes": model.mixture.codes.clone(), "n_seen": model.mixture.n_seen}
     else:
@@ -262,9 +286,17 @@ def test_a_run_fits_its_mixture_once_for_each_epoch_that_draws(tmp_path, monkeyp
         return fit(codes, k, start)
 
     monkeypatch.setattr(expost, "fit_mixture", counted)
-    summary = train_run(tmp_path, ["model=vae", "model.sampler=gmm", "n_epochs=5", "metrics.every=5",
-                                   f"trainer.sample_every={sample_every}",
-                                   *SMOKE])
+    summary = train_run(
+        tmp_path,
+        [
+            "model=vae",
+            "model.sampler=gmm",
+            "n_epochs=5",
+            "metrics.every=5",
+            f"trainer.sample_every={sample_every}",
+            *SMOKE,
+        ],
+    )
     assert summary["status"] == "completed"
     assert math.isfinite(float(read_csv(tmp_path / "metrics.csv")[-1]["fid"]))  # FID drew from the mixture too
     assert len(calls) == fits, calls

@@ -1,4 +1,5 @@
 """Every network works at every image size the datasets use, and n_layers / width act as documented."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,9 +56,9 @@ def test_width_and_depth_set_channels_and_layers():
     # MLPs: widths double away from z, capped at 4 * width; the discriminator mirrors the generator.
     mlp = MLPEncoder((1, 16, 16), 1, 4, 48)
     linears = [m for m in mlp.modules() if isinstance(m, torch.nn.Linear)]
-    assert [l.out_features for l in linears] == [192, 192, 96, 48, 1]
+    assert [m.out_features for m in linears] == [192, 192, 96, 48, 1]
     gen = MLPDecoder((1, 28, 28), 100, 3, 256)
-    assert [l.out_features for l in gen.modules() if isinstance(l, torch.nn.Linear)] == [256, 512, 1024, 784]
+    assert [m.out_features for m in gen.modules() if isinstance(m, torch.nn.Linear)] == [256, 512, 1024, 784]
     assert not any(isinstance(m, torch.nn.Dropout) for m in mlp.modules())
     dropped = MLPEncoder((1, 28, 28), 1, 3, 256, dropout=0.3)
     assert [m.p for m in dropped.modules() if isinstance(m, torch.nn.Dropout)] == [0.3, 0.3, 0.3]
@@ -76,6 +77,7 @@ def test_minibatch_std_lets_the_discriminator_see_a_collapsed_batch(arch):
     with torch.no_grad():
         assert torch.allclose(plain(collapsed)[0], plain(varied)[0])
         assert not torch.allclose(with_std(collapsed)[0], with_std(varied)[0])
+
     def n_in(net: torch.nn.Module) -> int:
         return [m for m in net.modules() if isinstance(m, torch.nn.Linear)][-1].in_features
 

@@ -8,15 +8,16 @@
 - Training is the same with and without the probe (it draws from its own random stream).
 - On a split ordered by class, FID's reference, its floor and the probe's images still span every class.
 """
+
 from __future__ import annotations
 
 import math
 
 import pytest
 import torch
+from conftest import SMOKE, make_cfg, train_run
 from omegaconf import OmegaConf
 
-from conftest import SMOKE, make_cfg, train_run
 from gensweep.config import validate
 from gensweep.data import load_splits
 from gensweep.data.tensors import ImageTensors
@@ -104,8 +105,9 @@ def test_references_are_drawn_at_random_from_an_ordered_split(digits):
     assert floor["classes_covered"] == 10, floor
     others = train.images[reference_indices(len(train), len(train), 7)[: quality.n]].float() / 255
     assert quality.evaluate_images(others, seed=0)["fid"] < 3 * quality.real_fid, quality.real_fid
-    probe = DivergenceProbe(OmegaConf.merge(cfg.metrics.probe, {"n_train": N_TRAIN, "n_test": N_TEST}),
-                            train_sorted, val_sorted, CPU)
+    probe = DivergenceProbe(
+        OmegaConf.merge(cfg.metrics.probe, {"n_train": N_TRAIN, "n_test": N_TEST}), train_sorted, val_sorted, CPU
+    )
     assert set(train_sorted.labels[reference_indices(len(train), N_TRAIN, PROBE_TRAIN)].tolist()) == set(range(10))
     assert len(set(val_sorted.labels[reference_indices(len(val), N_TEST, HELD_OUT)].tolist())) == 10
     assert abs(probe.measure(train.images[:N_TRAIN], val.images[:N_TEST], seed=0)["probe_emd"]) < 0.3

@@ -1,4 +1,5 @@
 """The sweep report lists every run, failures included, and overlays the runs' curves."""
+
 from __future__ import annotations
 
 import csv
@@ -10,14 +11,23 @@ from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import pytest
-from PIL import Image
-
 from conftest import run_cli
+from PIL import Image
 
 
 def test_report_after_a_sweep_with_a_failing_run(tmp_path):
-    proc = run_cli(["model=gan", "z_dim=4,8", "batch_size=32,4096", "n_epochs=2", "dataset.subset=64",
-                    "trainer.progress=false", "-m"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "model=gan",
+            "z_dim=4,8",
+            "batch_size=32,4096",
+            "n_epochs=2",
+            "dataset.subset=64",
+            "trainer.progress=false",
+            "-m",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "2 run(s) of the sweep failed" in proc.stderr  # the basic launcher: the sweep went on
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
@@ -60,7 +70,9 @@ def test_comparison_plots_mark_single_points_and_title_only_what_varies(tmp_path
     runs = []
     for i, (model, z) in enumerate((("vae", "8"), ("vae", "16"), ("gan", "8"))):
         rows = [{"epoch": "1", "train_loss": str(1.0 + i), "val_loss": str(2.0 + i)}]
-        runs.append(sweep.Run(tmp_path / str(i), {"model": model, "z_dim": z}, {"model": model, "curves": curves}, rows))
+        runs.append(
+            sweep.Run(tmp_path / str(i), {"model": model, "z_dim": z}, {"model": model, "curves": curves}, rows)
+        )
     keys = sweep.swept_keys(runs)
     assert keys == ["model", "z_dim"]
     figures = []
@@ -71,7 +83,10 @@ def test_comparison_plots_mark_single_points_and_title_only_what_varies(tmp_path
     assert titles == ["vae: loss for z_dim", "gan: loss"]
     lines = [line for f in figures for line in f.axes[0].get_lines()]
     assert len(lines) == 6 and all(line.get_marker() == "o" for line in lines)
-    assert [line.get_label() for line in figures[0].axes[0].get_lines()][:2] == ["z_dim=8 train_loss", "z_dim=8 val_loss"]
+    assert [line.get_label() for line in figures[0].axes[0].get_lines()][:2] == [
+        "z_dim=8 train_loss",
+        "z_dim=8 val_loss",
+    ]
 
 
 def _fake_runs(tmp_path, finals):
@@ -82,8 +97,13 @@ def _fake_runs(tmp_path, finals):
     runs = []
     for i, (overrides, final) in enumerate(finals):
         rows = [{"epoch": "1", "val_loss": str(final.get("val_loss", 1.0))}]
-        summary = {"status": "completed", "model": overrides["model"], "dataset": "digits", "curves": curves,
-                   "final": {"epoch": 1, **final}}
+        summary = {
+            "status": "completed",
+            "model": overrides["model"],
+            "dataset": "digits",
+            "curves": curves,
+            "final": {"epoch": 1, **final},
+        }
         runs.append(sweep.Run(tmp_path / str(i), dict(overrides), summary, rows))
     return runs
 
@@ -95,15 +115,19 @@ def test_seeds_are_repetitions_summarised_and_effects_name_the_best_value(tmp_pa
     for model, base in (("vae", 30.0), ("gan", 50.0)):
         for lr, shift in (("1e-4", 10.0), ("1e-3", 0.0), ("1e-2", 20.0)):
             for seed, noise in (("0", -1.0), ("1", 1.0)):
-                finals.append(({"model": model, "lr": lr, "seed": seed},
-                               {"fid": base + shift + noise, "classes_covered": 10 - int(shift // 10)}))
+                finals.append(
+                    (
+                        {"model": model, "lr": lr, "seed": seed},
+                        {"fid": base + shift + noise, "classes_covered": 10 - int(shift // 10)},
+                    )
+                )
     runs = _fake_runs(tmp_path, finals)
     keys = sweep.swept_keys(runs)
     assert effects.factors(keys) == ["lr", "model"]  # the seed repeats a setting
     rows = {(r["model"], r["lr"]): r for r in effects.summary_rows(runs, keys)}
     assert len(rows) == 6 and rows[("vae", "1e-3")]["runs"] == "2"
     assert float(rows[("vae", "1e-3")]["fid_mean"]) == 30.0
-    assert float(rows[("vae", "1e-3")]["fid_std"]) == pytest.approx(2 ** 0.5, rel=1e-3)  # sample std of 29, 31
+    assert float(rows[("vae", "1e-3")]["fid_std"]) == pytest.approx(2**0.5, rel=1e-3)  # sample std of 29, 31
     assert float(rows[("gan", "1e-2")]["fid_mean"]) == 70.0
 
     figures = []
@@ -133,7 +157,7 @@ def test_curves_of_a_setting_with_seeds_are_one_mean_line_with_a_band(tmp_path, 
     (line,) = ax.get_lines()
     assert list(line.get_ydata()) == [2.0] and line.get_label() == "val_loss (2 seeds)"
     (band,) = ax.collections  # mean ± std: 2 ± 1.41
-    assert band.get_paths()[0].vertices[:, 1].min() == pytest.approx(2 - 2 ** 0.5)
+    assert band.get_paths()[0].vertices[:, 1].min() == pytest.approx(2 - 2**0.5)
 
 
 class _Page(HTMLParser):
@@ -163,8 +187,20 @@ def _check_page(report):
 
 
 def test_index_html_lists_every_run_and_every_link_exists(tmp_path):
-    proc = run_cli(["model=vae,gan", "seed=0,1", "n_epochs=1", "dataset.subset=64", "batch_size=32",
-                    "metrics.classifier_steps=50", "metrics.probe.steps=20", "trainer.progress=false", "-m"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "model=vae,gan",
+            "seed=0,1",
+            "n_epochs=1",
+            "dataset.subset=64",
+            "batch_size=32",
+            "metrics.classifier_steps=50",
+            "metrics.probe.steps=20",
+            "trainer.progress=false",
+            "-m",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     report = sweep / "report"
@@ -172,7 +208,9 @@ def test_index_html_lists_every_run_and_every_link_exists(tmp_path):
     # the probe beside FID for every model, the VAE as much as the GAN: in the runs, per setting and in the effects
     with open(report / "summary.csv", newline="") as f:
         for row in csv.DictReader(f):
-            assert all(float(row[f"{c}_mean"]) == float(row[f"{c}_mean"]) for c in ("fid", "probe_emd", "probe_jsd")), row
+            assert all(float(row[f"{c}_mean"]) == float(row[f"{c}_mean"]) for c in ("fid", "probe_emd", "probe_jsd")), (
+                row
+            )
     with open(report / "runs.csv", newline="") as f:
         assert all(r["probe_emd"] and r["probe_jsd"] for r in csv.DictReader(f))
     assert "probe EMD" in (report / "README.md").read_text()
@@ -186,8 +224,11 @@ def test_index_html_lists_every_run_and_every_link_exists(tmp_path):
     # One report over two sweeps (the same study twice, say): every run, keyed by its sweep.
     shutil.copytree(sweep, tmp_path / "again" / sweep.name)
     out = tmp_path / "both"
-    proc = subprocess.run([sys.executable, "-m", "gensweep.report", str(sweep), str(tmp_path / "again" / sweep.name),
-                           "--out", str(out)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gensweep.report", str(sweep), str(tmp_path / "again" / sweep.name), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     with open(out / "runs.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -202,11 +243,24 @@ def test_a_live_report_shows_the_runs_so_far_and_touches_none_of_them(tmp_path):
     count)."""
     from test_stops import _start, _wait_until
 
-    proc = _start(["model=vae,gan", "n_epochs=200", "dataset.subset=64", "batch_size=32", "metrics.backbone=none",
-                   "trainer.progress=false", "-m"], tmp_path)
+    proc = _start(
+        [
+            "model=vae,gan",
+            "n_epochs=200",
+            "dataset.subset=64",
+            "batch_size=32",
+            "metrics.backbone=none",
+            "trainer.progress=false",
+            "-m",
+        ],
+        tmp_path,
+    )
     metrics = tmp_path / "outputs" / "multirun"
-    _wait_until(lambda: any(len(p.read_text().splitlines()) > 2 for p in metrics.glob("*/*/0/metrics.csv")), proc,
-                "two epochs of job 0")
+    _wait_until(
+        lambda: any(len(p.read_text().splitlines()) > 2 for p in metrics.glob("*/*/0/metrics.csv")),
+        proc,
+        "two epochs of job 0",
+    )
     (sweep,) = list(metrics.glob("*/*"))
     live = subprocess.run([sys.executable, "-m", "gensweep.report", str(sweep)], capture_output=True, text=True)
     proc.terminate()
@@ -237,8 +291,11 @@ def test_a_key_the_command_fixes_is_not_swept_even_where_the_experiment_lists_it
 
     from gensweep.report import sweep
 
-    record = {"hydra": {"overrides": {"task": ["experiment=s1_depth", "dataset=digits", "seed=0,1", "+tag=a,b"]},
-                        "sweeper": {"params": {"model_preset": "vae_l2,gan_l3", "dataset": "mnist,cifar10",
-                                               "z_dim": "50,100"}}}}
+    record = {
+        "hydra": {
+            "overrides": {"task": ["experiment=s1_depth", "dataset=digits", "seed=0,1", "+tag=a,b"]},
+            "sweeper": {"params": {"model_preset": "vae_l2,gan_l3", "dataset": "mnist,cifar10", "z_dim": "50,100"}},
+        }
+    }
     (tmp_path / "multirun.yaml").write_text(yaml.safe_dump(record))
     assert sweep.declared_keys(tmp_path) == ("seed", "tag", "model_preset", "z_dim")

@@ -1,5 +1,6 @@
 """resume=... picks and checks its run before anything is written: a refusal leaves every byte as it was;
 scoring a run whose record does not match its checkpoint is one line."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from conftest import SMOKE, run_cli
+
 from gensweep.files import read_csv
 
 QUICK = [*SMOKE, "metrics.backbone=none"]
@@ -16,8 +18,10 @@ QUICK = [*SMOKE, "metrics.backbone=none"]
 
 def tree_hash(folder: Path) -> dict[str, str]:
     """Every file and folder under `folder`, with the hash of each file's bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def _runs(cwd: Path) -> list[Path]:
@@ -49,8 +53,19 @@ def test_refused_resume_changes_no_byte_and_names_what_it_found(tmp_path):
     # the run says so in one line.
     config = run / ".hydra" / "config.yaml"
     config.write_text(config.read_text().replace("z_dim: 100", "z_dim: 7"))
-    score = subprocess.run([sys.executable, "-m", "gensweep.score", str(run), "metrics.backbone=classifier",
-                            "metrics.classifier_steps=20"], cwd=tmp_path, capture_output=True, text=True)
+    score = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gensweep.score",
+            str(run),
+            "metrics.backbone=classifier",
+            "metrics.classifier_steps=20",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert score.returncode == 1 and "Traceback" not in score.stderr
     assert score.stderr.strip().count("\n") == 0
     assert "does not describe this checkpoint" in score.stderr and "z_dim=100" in score.stderr
@@ -94,11 +109,15 @@ def test_resume_true_takes_the_newest_run_that_fits_and_keeps_its_record(tmp_pat
     assert len(_runs(tmp_path)) == 2
     # resume=true with the command's own settings, which leave out the run's debug=smoke (its 128-image subset):
     # said, not silent
-    fourth = run_cli([*settings, "n_epochs=4", "resume=true", "batch_size=32", "trainer.progress=false",
-                      "metrics.backbone=none"], cwd=tmp_path)
+    fourth = run_cli(
+        [*settings, "n_epochs=4", "resume=true", "batch_size=32", "trainer.progress=false", "metrics.backbone=none"],
+        cwd=tmp_path,
+    )
     assert fourth.returncode == 0, fourth.stderr
-    assert (f"gensweep: warning: resume=true continues {gan_run.relative_to(tmp_path)} without its own debug=smoke "
-            "(now the default)") in fourth.stderr
+    assert (
+        f"gensweep: warning: resume=true continues {gan_run.relative_to(tmp_path)} without its own debug=smoke "
+        "(now the default)"
+    ) in fourth.stderr
     assert "1438 train" in fourth.stdout
     before = tree_hash(tmp_path)
     other = run_cli(["z_dim=9", "n_epochs=5", f"resume={gan_run}", *QUICK], cwd=tmp_path)
@@ -166,8 +185,19 @@ def test_a_run_saved_before_the_config_groups_were_renamed_still_scores_and_resu
     overrides.write_text(overrides.read_text().replace("model_preset=gan_conv", "arm=gan_conv"))
     config.write_text(config.read_text().replace("logger:\n  name: csv\n", "logger: csv\n"))
     assert "arm=gan_conv" in overrides.read_text() and "logger: csv" in config.read_text()
-    score = subprocess.run([sys.executable, "-m", "gensweep.score", str(run), "metrics.backbone=classifier",
-                            "metrics.classifier_steps=20"], cwd=tmp_path, capture_output=True, text=True)
+    score = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gensweep.score",
+            str(run),
+            "metrics.backbone=classifier",
+            "metrics.classifier_steps=20",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert score.returncode == 0, score.stderr
     again = run_cli(["n_epochs=2", f"resume={run}", *QUICK], cwd=tmp_path)
     assert again.returncode == 0, again.stderr

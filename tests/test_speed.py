@@ -1,5 +1,6 @@
 """Speed options: mixed precision stays within the float32 run's tolerances, channels-last and compile change
 no result and no checkpoint, and bad values are refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import SMOKE, make_cfg, train_run
-from gensweep.files import read_csv
-from gensweep.models.build import build_model
+
 from gensweep.config import validate
 from gensweep.errors import ConfigError
+from gensweep.files import read_csv
+from gensweep.models.build import build_model
 
 
 def _model(name: str, **options):
@@ -29,8 +30,10 @@ def _model(name: str, **options):
 def test_bf16_run_stays_close_to_float32(tmp_path, model):
     runs = {}
     for precision in ("32", "bf16"):
-        train_run(tmp_path / precision, [f"model={model}", "n_epochs=2", "metrics.backbone=none",
-                                         f"trainer.precision={precision}", *SMOKE])
+        train_run(
+            tmp_path / precision,
+            [f"model={model}", "n_epochs=2", "metrics.backbone=none", f"trainer.precision={precision}", *SMOKE],
+        )
         runs[precision] = read_csv(tmp_path / precision / "metrics.csv")
     for ref, low in zip(runs["32"], runs["bf16"]):
         for key in ref:
@@ -71,8 +74,10 @@ def test_channels_last_changes_layout_not_results(name):
         assert b[k].item() == pytest.approx(a[k].item(), rel=1e-4, abs=1e-5)
 
 
-@pytest.mark.skipif(not (shutil.which("cc") and Path(sysconfig.get_paths()["include"], "Python.h").is_file()),
-                    reason="torch.compile builds C code: needs a C compiler (cc) and Python's headers (Python.h)")
+@pytest.mark.skipif(
+    not (shutil.which("cc") and Path(sysconfig.get_paths()["include"], "Python.h").is_file()),
+    reason="torch.compile builds C code: needs a C compiler (cc) and Python's headers (Python.h)",
+)
 def test_compile_keeps_checkpoints_interchangeable():
     """A compiled model (which compiles on its first forward pass) trains, and its checkpoint loads into a
     plain one that then draws the same samples, and back."""
@@ -94,11 +99,14 @@ def test_compile_keeps_checkpoints_interchangeable():
     assert torch.allclose(untrained.sample(z), compiled.sample(z), atol=1e-5)
 
 
-@pytest.mark.parametrize("override, words", [
-    ("trainer.precision=fp8", "use 32, bf16 or 16-mixed"),
-    ("trainer.compile=maybe", "trainer.compile='maybe' is invalid"),
-    ("trainer.channels_last=1", "trainer.channels_last=1 is invalid"),
-])
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ("trainer.precision=fp8", "use 32, bf16 or 16-mixed"),
+        ("trainer.compile=maybe", "trainer.compile='maybe' is invalid"),
+        ("trainer.channels_last=1", "trainer.channels_last=1 is invalid"),
+    ],
+)
 def test_bad_speed_options_are_refused(override, words):
     with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
         validate(make_cfg([override]))

@@ -2,6 +2,7 @@
 
 Real subprocesses and real signals; every wait is bounded.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import SMOKE, run_cli
+
 from gensweep.files import read_csv
 from gensweep.train.stops import StopSignals
 
@@ -24,8 +25,14 @@ LOSS_COLUMNS = ("train_loss", "val_loss", "train_recon", "val_kl")
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "gensweep", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gensweep", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_rows(run_parent: Path, rows: int, proc: subprocess.Popen, timeout: float = 120) -> Path:
@@ -132,8 +139,14 @@ def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp
     marker = tmp_path / "held"
     args = [*SMOKE, f"dataset.cache_dir={tmp_path / 'cache'}"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GENSWEEP_TEST_MARKER": str(marker)}
-    proc = subprocess.Popen([sys.executable, "-c", HELD_AT_STARTUP, *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HELD_AT_STARTUP, *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_until(marker.exists, proc, "start-up marker")
     assert list((tmp_path / "outputs" / "runs").glob("*/*"))  # the run folder exists while it is held
     proc.send_signal(signal.SIGINT)
@@ -237,8 +250,8 @@ def test_checkpoint_of_an_older_recipe_is_refused_and_kept(tmp_path):
     """A run made before the GAN recipes changed (other networks, no generator average, other step counters)
     is refused with one line when resumed, and its checkpoint is left as it was."""
     import torch
-
     from conftest import train_run
+
     from gensweep.errors import CheckpointError
 
     args = ["model=gan", "n_epochs=1", *SMOKE, "metrics.backbone=none"]
@@ -278,8 +291,13 @@ def test_out_of_gpu_memory_is_one_line_and_keeps_the_checkpoint(tmp_path):
     """The GPU's out-of-memory error (faked here, in the second epoch) is one line naming the fixes; the
     first epoch's checkpoint stays, and resume continues from it."""
     args = ["n_epochs=3", *FAST]
-    proc = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY_IN_EPOCH_2, *args], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", OUT_OF_MEMORY_IN_EPOCH_2, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 4 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("gensweep: error: out of GPU memory on cpu; ")
     assert "the last checkpoint (after epoch 1) is kept" in proc.stderr and "jobs_per_gpu" in proc.stderr

@@ -1,5 +1,6 @@
 """The five studies as sweeps: each study's smoke script end to end (what CI runs), the model presets' settings, and
 the sweeps on the joblib launcher, on submitit's local executor with a job preempted and requeued, and on Optuna."""
+
 from __future__ import annotations
 
 import math
@@ -14,28 +15,42 @@ import pytest
 import torch
 import torch.nn as nn
 import yaml
-
 from conftest import make_cfg, run_cli
-from gensweep.files import read_csv
+
 from gensweep.cli import _missing_plugin
-from gensweep.models.build import build_model
 from gensweep.config import validate
+from gensweep.files import read_csv
+from gensweep.models.build import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ("s1_depth", "s1_latent", "s2_latent_width", "s3_svhn", "s4_conditional", "s5_zappos")
 EXPERIMENTS = ROOT / "conf" / "experiment"
-TINY = ["dataset.subset=64", "batch_size=32", "trainer.progress=false", "metrics.backbone=none",
-        "trainer.eval_batches=1"]
+TINY = [
+    "dataset.subset=64",
+    "batch_size=32",
+    "trainer.progress=false",
+    "metrics.backbone=none",
+    "trainer.eval_batches=1",
+]
 
 
 def _sweep_params(study: str) -> dict[str, list[str]]:
-    return {k: str(v).split(",") for k, v in yaml.safe_load((EXPERIMENTS / f"{study}.yaml").read_text())["hydra"]["sweeper"]["params"].items()}
+    return {
+        k: str(v).split(",")
+        for k, v in yaml.safe_load((EXPERIMENTS / f"{study}.yaml").read_text())["hydra"]["sweeper"]["params"].items()
+    }
 
 
 def _run_study(study: str, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
     env = {**os.environ, "PYTHON": sys.executable, "GENSWEEP_STUDIES": str(tmp_path / "studies")}
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / f"{study}.sh"), "--smoke", *extra], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        ["bash", str(ROOT / "scripts" / f"{study}.sh"), "--smoke", *extra],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     reports = [line.split("report: ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("report: ")]
     assert proc.returncode == 0 and reports, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, tmp_path / reports[0]
@@ -63,9 +78,11 @@ def test_model_presets_build_the_studies_networks():
     """Each study's preset builds the networks the study asks for, counted on the built model: the layers of
     the generator or decoder (conv stages, or MLP hidden layers plus the output layer), the latent size it
     reads, and the optimizer of the model's recipe at the study's rate."""
-    cases = {("s1_depth", "vae_l2"): ("decoder", nn.ConvTranspose2d, 2, 50, torch.optim.Adam),
-             ("s1_depth", "wgan_l4"): ("generator", nn.Linear, 5, 50, torch.optim.RMSprop),
-             ("s1_latent", "gan_l5"): ("generator", nn.Linear, 6, 100, torch.optim.Adam)}
+    cases = {
+        ("s1_depth", "vae_l2"): ("decoder", nn.ConvTranspose2d, 2, 50, torch.optim.Adam),
+        ("s1_depth", "wgan_l4"): ("generator", nn.Linear, 5, 50, torch.optim.RMSprop),
+        ("s1_latent", "gan_l5"): ("generator", nn.Linear, 6, 100, torch.optim.Adam),
+    }
     for (study, preset), (net, layer, count, z_dim, optimizer) in cases.items():
         cfg = make_cfg([f"experiment={study}", f"model_preset={preset}", "device=cpu"])
         model = build_model(cfg, validate(cfg), (1, 28, 28), 10)
@@ -93,9 +110,21 @@ def test_s3_gan_generator_is_the_vae_decoder():
 def test_submitit_job_preempted_is_requeued_and_resumes(tmp_path):
     sweep = tmp_path / "sweep"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "gensweep", "model=vae", "n_epochs=4", "dataset.subset=384", "batch_size=16",
-           "trainer.progress=false", "metrics.backbone=none", "hydra/launcher=submitit_local",
-           "hydra.launcher.timeout_min=10", f"hydra.sweep.dir={sweep}", "-m"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gensweep",
+        "model=vae",
+        "n_epochs=4",
+        "dataset.subset=384",
+        "batch_size=16",
+        "trainer.progress=false",
+        "metrics.backbone=none",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=10",
+        f"hydra.sweep.dir={sweep}",
+        "-m",
+    ]
     sweeper = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     metrics = sweep / "0" / "metrics.csv"
     deadline = time.monotonic() + 180
@@ -122,9 +151,21 @@ def _is_job_of(proc_dir: Path, sweep: Path) -> bool:
 
 
 def test_optuna_sweep_searches_and_reports_its_trials(tmp_path):
-    proc = run_cli(["model=vae", *TINY[:-2], "metrics.n_samples=32", "metrics.classifier_steps=100", "n_epochs=1",
-                    "hparams_search=optuna", "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.seed=0",
-                    f"hydra.sweep.dir={tmp_path / 's'}", "-m"], cwd=tmp_path)
+    proc = run_cli(
+        [
+            "model=vae",
+            *TINY[:-2],
+            "metrics.n_samples=32",
+            "metrics.classifier_steps=100",
+            "n_epochs=1",
+            "hparams_search=optuna",
+            "hydra.sweeper.n_trials=3",
+            "hydra.sweeper.sampler.seed=0",
+            f"hydra.sweep.dir={tmp_path / 's'}",
+            "-m",
+        ],
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     runs = read_csv(tmp_path / "s" / "report" / "runs.csv")
     assert len(runs) == 3 and {"lr", "z_dim", "width"} <= set(runs[0])

@@ -1,15 +1,16 @@
 """Training behaves: losses fall, estimates stay in range, clipping holds, resume equals an uninterrupted run."""
+
 from __future__ import annotations
 
 import math
 
 import pytest
 import torch
-
 from conftest import SMOKE, make_cfg, train_run
+
+from gensweep.config import validate
 from gensweep.files import read_csv
 from gensweep.models.build import build_model
-from gensweep.config import validate
 from gensweep.models.gan import GAN
 
 
@@ -158,7 +159,9 @@ def test_a_run_whose_generator_never_steps_is_warned(tmp_path, caplog):
     """128 images at batch 64 = 2 batches an epoch; the clipped WGAN's warm-up wants 100 critic steps before
     its first generator step: the run is warned at its start. With enough batches, no warning."""
     caplog.set_level("WARNING", logger="gensweep")
-    train_run(tmp_path / "short", ["model=wgan", "n_epochs=1", "model.warmup_g_steps=1", *SMOKE, "metrics.backbone=none"])
+    train_run(
+        tmp_path / "short", ["model=wgan", "n_epochs=1", "model.warmup_g_steps=1", *SMOKE, "metrics.backbone=none"]
+    )
     (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert "the generator makes no step in this run: its next step comes after 100 discriminator steps" in warning
     assert "2 batches left" in warning and "model.warmup_critic_steps" in warning

@@ -1,4 +1,5 @@
 """gensweep: train and compare image generators with one Hydra command."""
+
 import time
 
 STARTED = time.perf_counter()  # the first thing a run imports: its startup time counts from here

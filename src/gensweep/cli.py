@@ -1,4 +1,5 @@
 """`python -m gensweep` / `gensweep`: check the command line, compose the config with Hydra, run the jobs."""
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,10 @@ def _unwritable_output(argv: list[str]) -> str | None:
         if not probe.is_dir():
             return f"{key}={folder} cannot be created: {probe} is a file, not a folder; choose another folder"
         if not os.access(probe, os.W_OK | os.X_OK):
-            return (f"{key}={folder} cannot be created: {probe} is not writable; run from a writable folder "
-                    "or set hydra.run.dir=<folder> (hydra.sweep.dir=<folder> with -m)")
+            return (
+                f"{key}={folder} cannot be created: {probe} is not writable; run from a writable folder "
+                "or set hydra.run.dir=<folder> (hydra.sweep.dir=<folder> with -m)"
+            )
     return None
 
 
@@ -69,8 +72,10 @@ def _missing_plugin(argv: list[str]) -> str | None:
     for arg in argv:
         module = PLUGINS.get(arg.lstrip("+").replace(" ", ""))
         if module and not plugin_installed(module):
-            return (f"{arg} needs its Hydra plugin ({module.split('.')[-1].replace('_', '-')}), which is not "
-                    "installed: pip install 'gensweep[cluster]'")
+            return (
+                f"{arg} needs its Hydra plugin ({module.split('.')[-1].replace('_', '-')}), which is not "
+                "installed: pip install 'gensweep[cluster]'"
+            )
     return None
 
 
@@ -119,8 +124,10 @@ def _unknown_key(argv: list[str]) -> str | None:
     for arg in argv:
         key = arg.partition("=")[0]
         if "=" in arg and not arg.startswith(("+", "~", "-")) and "/" not in key and key.split(".")[0] not in known:
-            return (f"{key} is not a config key: check its spelling (python -m gensweep --cfg job lists every key), "
-                    f"or add it as a new key with +{arg}")
+            return (
+                f"{key} is not a config key: check its spelling (python -m gensweep --cfg job lists every key), "
+                f"or add it as a new key with +{arg}"
+            )
     return None
 
 
@@ -138,8 +145,13 @@ def _bad_jobs_per_gpu(argv: list[str]) -> str | None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    problem = (_unwritable_output(argv) or _missing_plugin(argv) or _unknown_option(argv) or _unknown_key(argv)
-               or _bad_jobs_per_gpu(argv))
+    problem = (
+        _unwritable_output(argv)
+        or _missing_plugin(argv)
+        or _unknown_option(argv)
+        or _unknown_key(argv)
+        or _bad_jobs_per_gpu(argv)
+    )
     if problem:
         print(f"gensweep: error: {problem}", file=sys.stderr)
         sys.exit(2)
@@ -151,8 +163,11 @@ def main() -> None:
     try:
         _job()
     except KeyboardInterrupt:  # outside a training loop, which stops at a step with a checkpoint instead
-        print("gensweep: interrupted while starting up or writing results, not during training: finished runs "
-              "and checkpoints are kept; run the command again (resume=true continues a run)", file=sys.stderr)
+        print(
+            "gensweep: interrupted while starting up or writing results, not during training: finished runs "
+            "and checkpoints are kept; run the command again (resume=true continues a run)",
+            file=sys.stderr,
+        )
         sys.exit(130)
 
 

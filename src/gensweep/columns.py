@@ -4,6 +4,7 @@ TensorBoard: (column, label, whether higher is better).
 The models' own estimates (jsd, emd) come from their own discriminator or critic; the probe's (probe_jsd,
 probe_emd) from critics trained apart, the same for every model (metrics/probe.py).
 """
+
 from __future__ import annotations
 
 LOSSES = ("train_loss", "val_loss", "train_loss_d", "train_loss_g", "val_loss_d", "val_loss_g")

@@ -3,6 +3,7 @@
 Each problem is one line naming the key, the value given and what is allowed; the CLI prints it instead of
 a traceback.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,9 @@ import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from gensweep.errors import ConfigError
 from gensweep.models.base import PRECISIONS
 from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
-from gensweep.errors import ConfigError
 from gensweep.placement import jobs_per_gpu_error
 
 
@@ -50,15 +51,18 @@ def _check_model_keys(model: DictConfig) -> None:
     for key, what, example in (("dropout", "a probability", "0.3"), ("ema", "the average's decay", "0.999")):
         value = model.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ConfigError(f"model.{key}={value!r} is invalid: {what} in [0, 1), 0 turns it off "
-                              f"(e.g. model.{key}={example})")
+            raise ConfigError(
+                f"model.{key}={value!r} is invalid: {what} in [0, 1), 0 turns it off (e.g. model.{key}={example})"
+            )
     if model.get("lr_width_ref") is not None:
         _positive_int("model.lr_width_ref", model.lr_width_ref, "256")
     if "minibatch_std" in model and not isinstance(model.minibatch_std, bool):
         raise ConfigError(f"model.minibatch_std={model.minibatch_std!r} is invalid: use true or false")
     if "sampler" in model and model.sampler not in ("prior", "gmm"):
-        raise ConfigError(f"model.sampler={model.sampler!r} is invalid: use prior (z ~ N(0, I)) or gmm (a mixture "
-                          "fitted to the latent codes)")
+        raise ConfigError(
+            f"model.sampler={model.sampler!r} is invalid: use prior (z ~ N(0, I)) or gmm (a mixture "
+            "fitted to the latent codes)"
+        )
     if "g_norm" in model and model.g_norm not in ("batch", "none"):
         raise ConfigError(f"model.g_norm={model.g_norm!r} is invalid: use batch or none")
     if "clip" in model:
@@ -67,18 +71,24 @@ def _check_model_keys(model: DictConfig) -> None:
         _non_negative_float("model.penalty", model.penalty, "10")
     if "betas" in model:
         betas = list(model.betas) if not isinstance(model.betas, (str, int, float)) else None
-        if betas is None or len(betas) != 2 or not all(
-            isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas
+        if (
+            betas is None
+            or len(betas) != 2
+            or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)
         ):
-            raise ConfigError(f"model.betas={model.betas!r} is invalid: Adam's betas are two numbers in [0, 1) "
-                              "(e.g. model.betas=[0.5,0.999])")
+            raise ConfigError(
+                f"model.betas={model.betas!r} is invalid: Adam's betas are two numbers in [0, 1) "
+                "(e.g. model.betas=[0.5,0.999])"
+            )
 
 
 def _check_probe_keys(probe: DictConfig) -> None:
     steps = probe.steps
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ConfigError(f"metrics.probe.steps={steps!r} is invalid: an integer >= 0, 0 turns the probe off "
-                          "(e.g. metrics.probe.steps=200)")
+        raise ConfigError(
+            f"metrics.probe.steps={steps!r} is invalid: an integer >= 0, 0 turns the probe off "
+            "(e.g. metrics.probe.steps=200)"
+        )
     for key, example in (("batch_size", "32"), ("width", "16"), ("n_train", "2000"), ("n_test", "1000")):
         _positive_int(f"metrics.probe.{key}", probe[key], example)
     _positive_float("metrics.probe.lr", probe.lr, "1e-3")
@@ -124,13 +134,18 @@ def resolve_device(spec: Any) -> torch.device:
     if not match:
         raise ConfigError(f"device={text!r} is invalid: use auto, cpu, cuda or cuda:N")
     if not torch.cuda.is_available():
-        raise ConfigError(f"device={text} is unavailable: this machine has no CUDA GPU visible to PyTorch; use device=cpu or device=auto")
+        raise ConfigError(
+            f"device={text} is unavailable: this machine has no CUDA GPU visible to PyTorch; "
+            "use device=cpu or device=auto"
+        )
     index = int(match.group(1) or 0)
     count = torch.cuda.device_count()
     if index >= count:
         choices = "cuda:0" if count == 1 else f"cuda:0 ... cuda:{count - 1}"
-        raise ConfigError(f"device={text} is unavailable: this machine has {count} CUDA GPU{'s' * (count > 1)}; "
-                          f"use {choices} or device=auto")
+        raise ConfigError(
+            f"device={text} is unavailable: this machine has {count} CUDA GPU{'s' * (count > 1)}; "
+            f"use {choices} or device=auto"
+        )
     return torch.device("cuda", index)
 
 
@@ -188,11 +203,15 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         raise ConfigError(f"metrics.backbone={backbone!r} is invalid: use classifier, inception or none")
     weights = cfg.metrics.get("inception_weights")
     if backbone == "inception" and weights and not Path(str(weights)).expanduser().is_file():
-        raise ConfigError(f"metrics.inception_weights={weights}: no such file; pass the path of an Inception-v3 FID "
-                          "weights file, leave it null to download the weights, or use metrics.backbone=classifier")
+        raise ConfigError(
+            f"metrics.inception_weights={weights}: no such file; pass the path of an Inception-v3 FID "
+            "weights file, leave it null to download the weights, or use metrics.backbone=classifier"
+        )
     metrics_every = _positive_int("metrics.every", cfg.metrics.every, "5")
     if _positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000") < 2:
-        raise ConfigError("metrics.n_samples=1 is invalid: FID and KID need at least 2 images (e.g. metrics.n_samples=1000)")
+        raise ConfigError(
+            "metrics.n_samples=1 is invalid: FID and KID need at least 2 images (e.g. metrics.n_samples=1000)"
+        )
     _positive_int("metrics.kid_subsets", cfg.metrics.kid_subsets, "50")
     _positive_int("metrics.classifier_steps", cfg.metrics.classifier_steps, "1000")
     if cfg.metrics.get("probe") is not None:  # absent from the saved config of a run made before the probe
@@ -208,8 +227,10 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
             raise ConfigError(f"trainer.{key}={cfg.trainer.get(key)!r} is invalid: use true or false")
     fraction = cfg.trainer.data_on_device_max_fraction
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
-        raise ConfigError(f"trainer.data_on_device_max_fraction={fraction!r} is invalid: a share of the GPU's free "
-                          "memory in [0, 1] (0 keeps the dataset in host memory; e.g. 0.25)")
+        raise ConfigError(
+            f"trainer.data_on_device_max_fraction={fraction!r} is invalid: a share of the GPU's free "
+            "memory in [0, 1] (0 keeps the dataset in host memory; e.g. 0.25)"
+        )
     problem = jobs_per_gpu_error(cfg.get("jobs_per_gpu", 1))
     if problem:
         raise ConfigError(problem)

@@ -1,5 +1,6 @@
 """Files every layer shares: crash-safe writes (a file is either the old version or the complete new one,
 never half-written) and reading back the CSV files the runs write."""
+
 from __future__ import annotations
 
 import csv

@@ -4,6 +4,7 @@ Kept apart from the command line (cli.py) so that a sweep's launching process, w
 starts jobs and writes the report, never imports torch: with hydra/launcher=joblib or slurm the jobs train in
 other processes.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,12 @@ from omegaconf import DictConfig
 from gensweep import STARTED
 from gensweep.config import resolve_device, validate
 from gensweep.errors import CheckpointError, ConfigError, DatasetError
+from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
-from gensweep.resume import completed, epochs_trained, identity as run_identity
-from gensweep.files import CHECKPOINT, METRICS, write_json
+from gensweep.resume import completed, epochs_trained
+from gensweep.resume import identity as run_identity
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
 if TYPE_CHECKING:
@@ -46,8 +48,12 @@ def train(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> dict:
     if multirun and resume_mode(cfg.resume) != "off":
         summary = completed(run_dir, int(cfg.n_epochs))
         if summary is not None:  # a resumed sweep continues the jobs that need it; this one is left as it was
-            log.info("job folder %s has already trained %s (n_epochs=%d): kept as it is", run_dir,
-                     epochs_trained(summary), cfg.n_epochs)
+            log.info(
+                "job folder %s has already trained %s (n_epochs=%d): kept as it is",
+                run_dir,
+                epochs_trained(summary),
+                cfg.n_epochs,
+            )
             return summary
     trainer, resume = build_trainer(cfg, run_dir, multirun)
     return trainer.fit(resume=resume, started=started)
@@ -87,12 +93,24 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         )
     model = build_model(cfg, values, train_set.shape, int(cfg.dataset.n_classes))
     identity = run_identity(cfg, values)  # what a resume must match: also checked before Hydra starts
-    log.info("%s on %s %s, %d train / %d val images, device %s, run folder %s",
-             model.name, cfg.dataset.name, "x".join(map(str, train_set.shape)), len(train_set), len(val_set),
-             values["device"], run_dir)
+    log.info(
+        "%s on %s %s, %d train / %d val images, device %s, run folder %s",
+        model.name,
+        cfg.dataset.name,
+        "x".join(map(str, train_set.shape)),
+        len(train_set),
+        len(val_set),
+        values["device"],
+        run_dir,
+    )
     if model.lr != values["lr"]:
-        log.info("learning rate %.3g: lr=%g scaled to width %d by model.lr_width_ref=%s", model.lr, values["lr"],
-                 values["width"], cfg.model.get("lr_width_ref"))
+        log.info(
+            "learning rate %.3g: lr=%g scaled to width %d by model.lr_width_ref=%s",
+            model.lr,
+            values["lr"],
+            values["width"],
+            cfg.model.get("lr_width_ref"),
+        )
     probe = None
     if cfg.metrics.probe.steps > 0:
         from gensweep.metrics.probe import DivergenceProbe
@@ -106,8 +124,17 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), device)
     trainer = Trainer(
-        model, train_set, val_set, run_dir=run_dir, n_epochs=values["n_epochs"], batch_size=values["batch_size"],
-        seed=cfg.seed, identity=identity, trainer_cfg=cfg.trainer, quality=quality, probe=probe,
+        model,
+        train_set,
+        val_set,
+        run_dir=run_dir,
+        n_epochs=values["n_epochs"],
+        batch_size=values["batch_size"],
+        seed=cfg.seed,
+        identity=identity,
+        trainer_cfg=cfg.trainer,
+        quality=quality,
+        probe=probe,
         quality_every=values["metrics_every"],
         tensorboard=cfg.logger.name == "tensorboard",
     )
@@ -139,7 +166,9 @@ def run_job(cfg: DictConfig) -> float | None:
         summary = train(cfg, run_dir, multirun)
     except RunInterrupted as stop:  # preemption or Ctrl-C: the whole sweep stops, to be resumed
         if stop.forward is not None:  # under submitit: its handler requeues the job, which then resumes
-            print(f"gensweep: stopped at step {stop.step} with a checkpoint; submitit requeues the job", file=sys.stderr)
+            print(
+                f"gensweep: stopped at step {stop.step} with a checkpoint; submitit requeues the job", file=sys.stderr
+            )
             stop.forward(stop.signum, None)
         print(f"gensweep: {stop}", file=sys.stderr)
         sys.exit(stop.exit_code)
@@ -186,8 +215,13 @@ def results_line(run_dir: Path, summary: dict) -> str:
         numbers.append(f"FID {final['fid']:.1f} (real-data floor {summary.get('fid_real_floor', float('nan')):.1f})")
     if "classes_covered" in final:
         numbers.append(f"{final['classes_covered']} class{'' if final['classes_covered'] == 1 else 'es'} covered")
-    for key, label in (("probe_emd", "probe EMD"), ("probe_jsd", "probe JSD"), ("val_loss", "val_loss"), ("jsd", "JSD"),
-                       ("emd", "EMD")):
+    for key, label in (
+        ("probe_emd", "probe EMD"),
+        ("probe_jsd", "probe JSD"),
+        ("val_loss", "val_loss"),
+        ("jsd", "JSD"),
+        ("emd", "EMD"),
+    ):
         if key in final:
             numbers.append(f"{label} {final[key]:.4g}")
     grids = sorted((run_dir / "samples").glob("epoch_*.png"))

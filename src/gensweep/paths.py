@@ -5,6 +5,7 @@ hydra.sweep.dir), so these resolvers only place fresh runs and answer commands t
 (`--cfg job`, `--help`). They never fail: when nothing fits they give a fresh folder (an exception here would
 surface as a Hydra traceback).
 """
+
 from __future__ import annotations
 
 import shutil

@@ -3,9 +3,11 @@
 A run of an MNIST-sized model uses a few percent of a modern GPU, so a sweep can put several jobs on each GPU:
 `jobs_per_gpu=k` runs k x (GPUs visible) jobs at once, and job number i trains on GPU i mod (GPUs visible), so
 that the jobs running together are spread k to a GPU while they take about as long as each other (joblib hands
-the next job to whichever worker is free first, so a sweep of very unequal runs can put more than k on one). On a CPU-only machine the joblib launcher runs 2 jobs
-at once (GENSWEEP_JOBS=n or hydra.launcher.n_jobs=n overrides either count).
+the next job to whichever worker is free first, so a sweep of very unequal runs can put more than k on one).
+On a CPU-only machine the joblib launcher runs 2 jobs at once (GENSWEEP_JOBS=n or hydra.launcher.n_jobs=n
+overrides either count).
 """
+
 from __future__ import annotations
 
 import os

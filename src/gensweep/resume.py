@@ -8,13 +8,15 @@ starts, so a resume refused inside a job would already have changed the folder i
 Only a folder that passes is handed to Hydra (hydra.run.dir / hydra.sweep.dir); its earlier records are kept
 beside the new ones as `.hydra.<n>` and `multirun.<n>.yaml`.
 """
+
 from __future__ import annotations
 
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -73,16 +75,21 @@ def choose(cfg: DictConfig) -> Path:
     if resume_mode(cfg.resume) == "path":
         run = Path(str(cfg.resume)).expanduser()
         if not run.exists():
-            raise ConfigError(f"resume={cfg.resume}: no such folder; pass a run folder (outputs/runs/<date>/<time>) "
-                              "or resume=true for the newest run of these settings")
+            raise ConfigError(
+                f"resume={cfg.resume}: no such folder; pass a run folder (outputs/runs/<date>/<time>) "
+                "or resume=true for the newest run of these settings"
+            )
         if not (run / CHECKPOINT).is_file():
-            raise ConfigError(f"resume={cfg.resume}: {cfg.resume} has no {CHECKPOINT} to continue from; start without resume")
+            raise ConfigError(
+                f"resume={cfg.resume}: {cfg.resume} has no {CHECKPOINT} to continue from; start without resume"
+            )
         check_run(run, cfg, values)
         return run
     runs = sorted((p.parent for p in Path(RUNS).glob(f"*/*/{CHECKPOINT}")), reverse=True)
     if not runs:
-        raise ConfigError(f"resume=true: no run folder under {RUNS}/ has a {CHECKPOINT} to continue from; "
-                          "start without resume")
+        raise ConfigError(
+            f"resume=true: no run folder under {RUNS}/ has a {CHECKPOINT} to continue from; start without resume"
+        )
     reasons = []
     for run in runs:
         try:
@@ -91,10 +98,11 @@ def choose(cfg: DictConfig) -> Path:
         except CheckpointError as err:
             reasons.append(f"{run.relative_to(RUNS)} ({_why(err)})")
     ident = identity(cfg, values)
-    wanted = f"model={ident['model']} dataset={ident['dataset']} z_dim={ident['z_dim']} n_layers={ident['n_layers']} width={ident['width']}"
+    wanted = " ".join(f"{k}={ident[k]}" for k in ("model", "dataset", "z_dim", "n_layers", "width"))
     shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
-    raise ConfigError(f"resume=true: no run under {RUNS}/ fits {wanted}; found {shown}; "
-                      "pass resume=<folder>, or start without resume")
+    raise ConfigError(
+        f"resume=true: no run under {RUNS}/ fits {wanted}; found {shown}; pass resume=<folder>, or start without resume"
+    )
 
 
 def _why(err: Exception) -> str:
@@ -162,8 +170,11 @@ def _prepare_run(argv: list[str], asked: str) -> list[str]:
     if resume_mode(target) == "path":
         record = Path(target).expanduser() / ".hydra" / "overrides.yaml"
         if record.is_file():  # the run's own settings, under the command's
-            own = {_key(a): a for a in upgrade_overrides(list(OmegaConf.load(record)))
-                   if not _is_hydra(a) and _key(a) != "resume"}
+            own = {
+                _key(a): a
+                for a in upgrade_overrides(list(OmegaConf.load(record)))
+                if not _is_hydra(a) and _key(a) != "resume"
+            }
             own.update({_key(a): a for a in options})
             options = list(own.values())
     cfg = compose_config([*options, f"resume={target}"])
@@ -200,9 +211,11 @@ def _refuse_if_done(run: Path, n_epochs: int) -> None:
     summary = completed(run, n_epochs)
     if summary is not None:
         done = int(summary["epochs_completed"])
-        raise ConfigError(f"resume: {run} has already trained {epochs_trained(summary)} and n_epochs={n_epochs} asks "
-                          f"for no more; pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its "
-                          "results")
+        raise ConfigError(
+            f"resume: {run} has already trained {epochs_trained(summary)} and n_epochs={n_epochs} asks "
+            f"for no more; pass a larger n_epochs (e.g. n_epochs={2 * done}) to train on, or open its "
+            "results"
+        )
 
 
 def _warn_dropped_settings(run: Path, options: list[str]) -> None:
@@ -212,11 +225,17 @@ def _warn_dropped_settings(run: Path, options: list[str]) -> None:
     saved = upgrade_overrides(list(OmegaConf.load(record))) if record.is_file() else []
     own = [a for a in saved if not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP]
     ours = {_key(a): a for a in options}
-    changed = [f"{a} (now {ours[_key(a)].split('=', 1)[1]})" if _key(a) in ours else f"{a} (now the default)"
-               for a in own if ours.get(_key(a)) != a]
+    changed = [
+        f"{a} (now {ours[_key(a)].split('=', 1)[1]})" if _key(a) in ours else f"{a} (now the default)"
+        for a in own
+        if ours.get(_key(a)) != a
+    ]
     if changed:
-        print(f"gensweep: warning: resume=true continues {run} without its own {', '.join(changed)}; repeat them, "
-              f"or use resume={run} to keep the run's settings", file=sys.stderr)
+        print(
+            f"gensweep: warning: resume=true continues {run} without its own {', '.join(changed)}; repeat them, "
+            f"or use resume={run} to keep the run's settings",
+            file=sys.stderr,
+        )
 
 
 def _job_count(record: DictConfig) -> int | None:
@@ -244,13 +263,20 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
     else:
         sweep = Path(target).expanduser()
         if not sweep.exists():
-            raise ConfigError(f"resume={target}: no such folder; pass a sweep folder (outputs/multirun/<date>/<time>) "
-                              "or resume=true for the newest sweep")
+            raise ConfigError(
+                f"resume={target}: no such folder; pass a sweep folder (outputs/multirun/<date>/<time>) "
+                "or resume=true for the newest sweep"
+            )
         if not (sweep / "multirun.yaml").is_file():
-            raise ConfigError(f"resume={target}: {target} is not a sweep folder (it has no multirun.yaml); resume a "
-                              "single run without -m")
-    theirs = {_key(a): a for a in upgrade_overrides(list(OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task))
-              if _key(a) not in FREE_IN_SWEEP}
+            raise ConfigError(
+                f"resume={target}: {target} is not a sweep folder (it has no multirun.yaml); resume a "
+                "single run without -m"
+            )
+    theirs = {
+        _key(a): a
+        for a in upgrade_overrides(list(OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task))
+        if _key(a) not in FREE_IN_SWEEP
+    }
     ours = {_key(a): a for a in argv if not a.startswith("-") and not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP}
     if theirs != ours:
         differ = sorted(set(theirs.items()) ^ set(ours.items()))
@@ -258,7 +284,8 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
         raise ConfigError(
             f"resume: {sweep} swept {was}; this command differs in "
             f"{', '.join(sorted({k for k, _ in differ}))}: repeat the sweep's own overrides (only "
-            f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume")
+            f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume"
+        )
     jobs = sorted(p.parent for p in sweep.glob("*/.hydra"))
     record = OmegaConf.load(sweep / "multirun.yaml")
     n_epochs = _value(argv, "n_epochs") or str(record.n_epochs)
@@ -266,11 +293,15 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
     if every_job_started and n_epochs.isdigit() and all(completed(job, int(n_epochs)) for job in jobs):
         report = sweep / "report"
         see = f"open {report}" if report.is_dir() else f"write its report with python -m gensweep.report {sweep}"
-        raise ConfigError(f"resume: every job of {sweep} has already trained n_epochs={n_epochs} or more; pass a larger "
-                          f"n_epochs to train on, or {see}")
+        raise ConfigError(
+            f"resume: every job of {sweep} has already trained n_epochs={n_epochs} or more; pass a larger "
+            f"n_epochs to train on, or {see}"
+        )
     _set_aside(sweep / "multirun.yaml", lambda n: f"multirun.{n}.yaml")
     for job in jobs:
         keep_record(job)
     flags = [a for a in argv if a.startswith("-")]  # after every override: Hydra's parser wants them last
     return [a for a in argv if a not in flags and _key(a) != "hydra.sweep.dir"] + [
-        f"hydra.sweep.dir={_quoted(sweep)}", *flags]
+        f"hydra.sweep.dir={_quoted(sweep)}",
+        *flags,
+    ]

@@ -10,6 +10,7 @@ The key=value overrides are gensweep's config keys, e.g. `dataset=mnist metrics.
     python -m gensweep.score noise dataset=mnist
     python -m gensweep.score outputs/runs/2026-11-25/15-00-00 metrics.n_samples=5000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,8 +23,8 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
 from gensweep.config import compose_config, upgrade_saved_config, validate
-from gensweep.files import CHECKPOINT
 from gensweep.errors import CheckpointError, ConfigError, DatasetError
+from gensweep.files import CHECKPOINT
 
 
 def run_config(run: Path, overrides: list[str]) -> DictConfig:
@@ -31,11 +32,15 @@ def run_config(run: Path, overrides: list[str]) -> DictConfig:
     the model and dataset stay the run's own (overriding them is refused)."""
     saved = run / ".hydra" / "config.yaml"
     if not saved.is_file():
-        raise ConfigError(f"{run} has no .hydra/config.yaml: pass a gensweep run folder, an image folder, train or noise")
+        raise ConfigError(
+            f"{run} has no .hydra/config.yaml: pass a gensweep run folder, an image folder, train or noise"
+        )
     groups = [o for o in overrides if o.split("=", 1)[0] in ("model", "dataset")]
     if groups:
-        raise ConfigError(f"{' '.join(groups)}: a run folder is scored on its own model and dataset; "
-                          "override their keys (e.g. metrics.n_samples=2000) or score an image folder instead")
+        raise ConfigError(
+            f"{' '.join(groups)}: a run folder is scored on its own model and dataset; "
+            "override their keys (e.g. metrics.n_samples=2000) or score an image folder instead"
+        )
     cfg = upgrade_saved_config(OmegaConf.load(saved))
     cfg.merge_with_dotlist([o for o in overrides if "=" in o])
     return cfg
@@ -50,8 +55,10 @@ def score(what: str, overrides: list[str]) -> dict:
     path = Path(what).expanduser()
     is_run = path.is_dir() and (path / CHECKPOINT).is_file()
     if path.is_dir() and not is_run and any((path / n).exists() for n in (".hydra", "summary.json", "metrics.csv")):
-        raise ConfigError(f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
-                          "from (pass a job folder that trained, or a folder of sample images)")
+        raise ConfigError(
+            f"{path} is a run or sweep folder without a checkpoint.pt: nothing to generate samples "
+            "from (pass a job folder that trained, or a folder of sample images)"
+        )
     cfg = run_config(path, overrides) if is_run else compose_config(overrides)
     cfg.logger.name = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
     if cfg.metrics.backbone == "none":
@@ -66,8 +73,13 @@ def score(what: str, overrides: list[str]) -> dict:
     if is_run:
         from gensweep.resume import load_run_model
 
-        model = load_run_model(path, cfg, values, fix="the run's .hydra/config.yaml does not describe this "
-                                                      "checkpoint; score a folder of its sample images instead")
+        model = load_run_model(
+            path,
+            cfg,
+            values,
+            fix="the run's .hydra/config.yaml does not describe this "
+            "checkpoint; score a folder of its sample images instead",
+        )
         images = quality.generate(model, seed=int(cfg.seed) + 1)
         if probe is not None:
             probe_scores = probe(model, seed=int(cfg.seed) + 2)  # the seed a run's trainer gives it
@@ -83,24 +95,37 @@ def score(what: str, overrides: list[str]) -> dict:
     elif path.is_dir():
         files = list_images(path)
         if not files:
-            raise DatasetError(f"{path} holds no .png/.jpg/.jpeg images: pass a folder of images, a run folder, train or noise")
+            raise DatasetError(
+                f"{path} holds no .png/.jpg/.jpeg images: pass a folder of images, a run folder, train or noise"
+            )
         if len(files) < 2:
-            raise DatasetError(f"{path} holds {len(files)} image: FID and KID need at least 2 (use as many as metrics.n_samples)")
+            raise DatasetError(
+                f"{path} holds {len(files)} image: FID and KID need at least 2 (use as many as metrics.n_samples)"
+            )
         images = decode_files(files[: quality.n], train.shape[1], train.shape[0])
     else:
         raise ConfigError(f"{what}: not a run folder, an image folder, train or noise")
     images = images.float() / 255 if images.dtype == torch.uint8 else images
     seed = int(cfg.seed) + 1 if is_run else 0  # a run's KID subsets were drawn with seed + 1
-    out = {"what": what, "images": len(images), "dataset": str(cfg.dataset.name), "backbone": quality.backbone_name,
-           "real_floor_fid": round(quality.real_fid, 4)}
+    out = {
+        "what": what,
+        "images": len(images),
+        "dataset": str(cfg.dataset.name),
+        "backbone": quality.backbone_name,
+        "real_floor_fid": round(quality.real_fid, 4),
+    }
     scores = {**quality.evaluate_images(images, seed=seed), **probe_scores}
     out.update({k: round(v, 6) if isinstance(v, float) else v for k, v in scores.items()})
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m gensweep.score", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m gensweep.score",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     parser.add_argument("what", help="a run folder, an image folder, train or noise")
     parser.add_argument("overrides", nargs="*", help="gensweep config keys, e.g. dataset=mnist metrics.n_samples=2000")
     args = parser.parse_args()

@@ -1,4 +1,5 @@
 """Sample grids and reconstruction strips, through torchvision's make_grid / save_image."""
+
 from __future__ import annotations
 
 from pathlib import Path

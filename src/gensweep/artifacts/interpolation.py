@@ -4,6 +4,7 @@ Autoencoders interpolate between two real images' latent codes, and the pixel ro
 images. Generators interpolate between two random latents, and the pixel row cross-fades the two images
 they decode to. A good latent space changes structure along the path; the pixel row can only blend.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +13,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gensweep.models.base import GenerativeModel
 from gensweep.artifacts.images import save_grid
+from gensweep.models.base import GenerativeModel
 
 
 @torch.no_grad()

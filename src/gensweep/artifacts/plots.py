@@ -1,4 +1,5 @@
 """curves.png: a model's headline curves per epoch, one panel per quantity."""
+
 from __future__ import annotations
 
 import math
@@ -19,12 +20,15 @@ def plot_curves(
     per_row = min(3, len(panels))
     n_rows = math.ceil(len(panels) / per_row)
     fig, axes = plt.subplots(n_rows, per_row, figsize=(5 * per_row, 3.6 * n_rows), squeeze=False)
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax, (ylabel, columns) in zip(axes.flat, panels):
         for col in columns:
-            points = [(int(r["epoch"]), float(r[col])) for r in rows
-                      if r.get(col) is not None and math.isfinite(float(r[col]))]
+            points = [
+                (int(r["epoch"]), float(r[col]))
+                for r in rows
+                if r.get(col) is not None and math.isfinite(float(r[col]))
+            ]
             ax.plot([e for e, _ in points], [v for _, v in points], marker="o", markersize=3, label=col)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)

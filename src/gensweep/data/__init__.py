@@ -1,4 +1,5 @@
 """Datasets: each set is one module with `load(cfg) -> (train, val)` and one YAML naming it as `loader`."""
+
 from __future__ import annotations
 
 from hydra.utils import get_method

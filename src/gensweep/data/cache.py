@@ -3,6 +3,7 @@
 The file is keyed by set, split, size and channels, so a changed key makes a new file. It is written
 atomically after a successful conversion, so an interrupted or failed conversion leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,8 @@ from omegaconf import DictConfig
 
 from gensweep.data.convert import fit_images
 from gensweep.data.fetch import check_val_split
-from gensweep.errors import DatasetError
 from gensweep.data.tensors import ImageTensors
+from gensweep.errors import DatasetError
 from gensweep.files import atomic_write
 
 log = logging.getLogger("gensweep")
@@ -38,7 +39,15 @@ def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
             return ImageTensors(state["images"], state["labels"])
-        except (OSError, EOFError, RuntimeError, KeyError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
+        except (
+            OSError,
+            EOFError,
+            RuntimeError,
+            KeyError,
+            ValueError,
+            pickle.UnpicklingError,
+            zipfile.BadZipFile,
+        ) as err:
             log.warning("cache %s is unreadable (%s): converting the dataset again", path, err)
     start = time.perf_counter()
     data = build()
@@ -50,7 +59,12 @@ def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
             f"cannot write the dataset cache {path} ({err.strerror or err}); make that folder writable or set "
             "dataset.cache_dir=<a writable folder>"
         ) from err
-    log.info("converted %d images once into %s (%.1fs); later runs load that file", len(data), path, time.perf_counter() - start)
+    log.info(
+        "converted %d images once into %s (%.1fs); later runs load that file",
+        len(data),
+        path,
+        time.perf_counter() - start,
+    )
     return data
 
 

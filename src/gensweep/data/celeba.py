@@ -6,6 +6,7 @@ Layout (torchvision's): <root>/celeba/img_align_celeba/*.jpg and <root>/celeba/l
 the error says where to put the files by hand. With `label_attribute` (e.g. Smiling), labels are that
 attribute from list_attr_celeba.txt (0/1), for the conditional DCGAN; otherwise every label is 0.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,10 +16,10 @@ import torchvision.datasets as tvd
 from omegaconf import DictConfig
 
 from gensweep.data.cache import converted, dataset_root
-from gensweep.errors import DatasetError
 from gensweep.data.fetch import check_val_split, ensure_files
 from gensweep.data.image_files import decode_files
 from gensweep.data.tensors import ImageTensors
+from gensweep.errors import DatasetError
 
 PARTITIONS = {"train": "0", "valid": "1", "test": "2"}
 LAYOUT = """  {folder}/img_align_celeba/000001.jpg ... 202599.jpg
@@ -53,8 +54,12 @@ def _read(cfg: DictConfig, root: Path, split: str) -> ImageTensors:
     folder = _folder(root)
     partition = folder / "list_eval_partition.txt"
     ensure_files(
-        "CelebA", root, lambda: partition.is_file() and (folder / "img_align_celeba").is_dir(), bool(cfg.download),
-        lambda: tvd.CelebA(str(root), split="all", target_type=[], download=True), LAYOUT.format(folder=folder),
+        "CelebA",
+        root,
+        lambda: partition.is_file() and (folder / "img_align_celeba").is_dir(),
+        bool(cfg.download),
+        lambda: tvd.CelebA(str(root), split="all", target_type=[], download=True),
+        LAYOUT.format(folder=folder),
     )
     rows = _table(partition)
     bad = [r for r in rows if len(r) != 2 or r[1] not in PARTITIONS.values()]

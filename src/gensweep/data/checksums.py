@@ -3,6 +3,7 @@
 A file that parses but differs from the published one (a re-packed or trimmed copy) still trains; a file that
 does not parse is an error at read time.
 """
+
 from __future__ import annotations
 
 import logging

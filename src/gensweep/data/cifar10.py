@@ -2,6 +2,7 @@
 
 torchvision layout: <root>/cifar-10-batches-py/{data_batch_1..5, test_batch, batches.meta}.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -40,9 +41,14 @@ def _read_batch(path: Path) -> tuple[np.ndarray, list[int]]:
 def _read(root: Path, split: str, download: bool) -> ImageTensors:
     folder = root / TORCHVISION_SET.base_folder
     files = TORCHVISION_SET.train_list if split == "train" else TORCHVISION_SET.test_list
-    every = [name for name, _ in TORCHVISION_SET.train_list + TORCHVISION_SET.test_list] + [TORCHVISION_SET.meta["filename"]]
+    every = [name for name, _ in TORCHVISION_SET.train_list + TORCHVISION_SET.test_list] + [
+        TORCHVISION_SET.meta["filename"]
+    ]
     ensure_files(
-        "CIFAR-10", root, lambda: all((folder / name).is_file() for name, _ in files), download,
+        "CIFAR-10",
+        root,
+        lambda: all((folder / name).is_file() for name, _ in files),
+        download,
         lambda: TORCHVISION_SET(str(root), train=split == "train", download=True),
         "\n".join(f"  {folder}/{name}" for name in every),
     )

@@ -1,4 +1,5 @@
 """Bring decoded uint8 images to the configured size and channel count, once, at conversion time."""
+
 from __future__ import annotations
 
 import torch

@@ -1,10 +1,11 @@
 """scikit-learn's bundled handwritten digits: 1,797 real 8x8 scans, no download, for runs out of the box."""
+
 from __future__ import annotations
 
 import torch
 from omegaconf import DictConfig
 
-from gensweep.data.cache import cached, cache_path
+from gensweep.data.cache import cache_path, cached
 from gensweep.data.convert import fit_images
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors

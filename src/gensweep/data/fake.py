@@ -3,6 +3,7 @@ the tests' tiny sets and the benchmarks' full-size ones (throughput does not dep
 
 Images carry their label as brightness (label * 20 + noise) so tests can check that labels stay attached.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -49,8 +50,12 @@ def cifar10(root: Path, per_batch: int = 10, n_test: int = 20, bytes_keys: bool 
     batches = [(f"data_batch_{i}", per_batch) for i in range(1, 6)] + [("test_batch", n_test)]
     for name, n in batches:
         images, labels = _labelled(n, (3, 32, 32), 10)
-        entry = {"batch_label": name, "labels": labels.tolist(), "data": images.reshape(n, -1),
-                 "filenames": [f"img_{i}.png" for i in range(n)]}
+        entry = {
+            "batch_label": name,
+            "labels": labels.tolist(),
+            "data": images.reshape(n, -1),
+            "filenames": [f"img_{i}.png" for i in range(n)],
+        }
         if bytes_keys:  # as re-saved from Python 3 after pickle.load(..., encoding="bytes")
             entry = {k.encode(): v for k, v in entry.items()}
         (folder / name).write_bytes(pickle.dumps(entry, protocol=2))

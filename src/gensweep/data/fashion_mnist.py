@@ -1,4 +1,5 @@
 """Fashion-MNIST (Xiao et al., 2017): MNIST's idx format and sizes, ten clothing classes."""
+
 from __future__ import annotations
 
 import torchvision.datasets as tvd

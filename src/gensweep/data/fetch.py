@@ -1,4 +1,5 @@
 """Finding a set's files, downloading them when allowed, and saying exactly what to do when neither works."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,7 +32,9 @@ def ensure_files(
         raise DatasetError(f"{name}: the download into {root} did not produce the expected files:\n{layout}")
 
 
-def corrupt(path: Path | str, err: Exception, fix: str = "delete it and run again with dataset.download=true, or replace it") -> DatasetError:
+def corrupt(
+    path: Path | str, err: Exception, fix: str = "delete it and run again with dataset.download=true, or replace it"
+) -> DatasetError:
     return DatasetError(f"{path} is truncated or corrupt ({type(err).__name__}: {err}); {fix}")
 
 

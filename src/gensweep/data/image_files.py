@@ -4,6 +4,7 @@ Used by the sets published as folders of images (CelebA, UT Zappos50K). Pillow d
 so a thread pool helps) and JPEGs much larger than the target are decoded at a reduced scale (`draft`).
 This happens once per cache file.
 """
+
 from __future__ import annotations
 
 import os

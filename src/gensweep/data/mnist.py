@@ -3,6 +3,7 @@
 torchvision layout: <root>/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte; `.gz` copies of those
 files are unpacked in place when the plain files are missing.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -42,8 +43,12 @@ def _read(cls: type[tvd.MNIST], title: str, root: Path, split: str, download: bo
     layout = "\n".join(f"  {folder}/{n}   (or {n}.gz)" for n in every)
     _gunzip_missing(folder, every)
     ensure_files(
-        title, root, lambda: all((folder / n).is_file() for n in every), download,
-        lambda: cls(str(root), train=split == "train", download=True), layout,
+        title,
+        root,
+        lambda: all((folder / n).is_file() for n in every),
+        download,
+        lambda: cls(str(root), train=split == "train", download=True),
+        layout,
     )
     try:
         ds = cls(str(root), train=split == "train", download=False)

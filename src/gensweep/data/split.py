@@ -1,4 +1,5 @@
 """The fixed validation split for sets that publish no test split."""
+
 from __future__ import annotations
 
 import torch

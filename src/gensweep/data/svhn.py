@@ -3,6 +3,7 @@
 torchvision layout: <root>/train_32x32.mat and <root>/test_32x32.mat (also found in <root>/svhn/).
 Label 10 in the files means the digit 0, as in torchvision.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +33,11 @@ def _read(root: Path, split: str, download: bool) -> ImageTensors:
     folder = _folder(root, filename)
     path = folder / filename
     ensure_files(
-        "SVHN", root, path.is_file, download, lambda: TORCHVISION_SET(str(root), split=split, download=True),
+        "SVHN",
+        root,
+        path.is_file,
+        download,
+        lambda: TORCHVISION_SET(str(root), split=split, download=True),
         "\n".join(f"  {root}/{TORCHVISION_SET.split_list[s][1]}" for s in ("train", "test")),
     )
     warn_if_modified(path, md5)

@@ -3,6 +3,7 @@
 Decoding and resizing happen once, when a set is loaded; the training hot path is an index into a tensor
 that already sits on the training device, so no per-image Python transform runs per step.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -20,7 +21,9 @@ class ImageTensors:
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4:
-            raise ValueError(f"images must be a uint8 (N, C, H, W) tensor, got {self.images.dtype} {tuple(self.images.shape)}")
+            raise ValueError(
+                f"images must be a uint8 (N, C, H, W) tensor, got {self.images.dtype} {tuple(self.images.shape)}"
+            )
         if self.labels.shape != (len(self.images),):
             raise ValueError(f"labels must have shape ({len(self.images)},), got {tuple(self.labels.shape)}")
 
@@ -36,10 +39,10 @@ class ImageTensors:
     def nbytes(self) -> int:
         return self.images.numel() * self.images.element_size() + self.labels.numel() * 8
 
-    def to(self, device: torch.device | str) -> "ImageTensors":
+    def to(self, device: torch.device | str) -> ImageTensors:
         return ImageTensors(self.images.to(device), self.labels.to(device))
 
-    def head(self, n: int) -> "ImageTensors":
+    def head(self, n: int) -> ImageTensors:
         """The first n images (datasets are stored in a fixed shuffled or official order)."""
         return ImageTensors(self.images[:n], self.labels[:n])
 

@@ -4,6 +4,7 @@ Shoes, Slippers) with brand sub-folders of JPEGs. No official test split: a fixe
 Layout: <root>/Boots/**/*.jpg, <root>/Sandals/..., ... where <root> is the unpacked
 ut-zap50k-images-square folder (<root>/ut-zap50k-images-square/ is found too).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,11 +14,11 @@ from omegaconf import DictConfig
 from torchvision.datasets.utils import download_and_extract_archive
 
 from gensweep.data.cache import converted, dataset_root
-from gensweep.errors import DatasetError
 from gensweep.data.fetch import check_val_split, ensure_files
 from gensweep.data.image_files import decode_files, list_images
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors
+from gensweep.errors import DatasetError
 
 CATEGORIES = ("Boots", "Sandals", "Shoes", "Slippers")
 FOLDER = "ut-zap50k-images-square"
@@ -31,7 +32,10 @@ def _folder(root: Path) -> Path:
 def _read(cfg: DictConfig, root: Path) -> ImageTensors:
     folder = _folder(root)
     ensure_files(
-        "UT Zappos50K", root, lambda: any((_folder(root) / c).is_dir() for c in CATEGORIES), bool(cfg.download),
+        "UT Zappos50K",
+        root,
+        lambda: any((_folder(root) / c).is_dir() for c in CATEGORIES),
+        bool(cfg.download),
         lambda: download_and_extract_archive(URL, str(root)),
         "\n".join(f"  {folder}/{c}/<brand>/*.jpg" for c in CATEGORIES) + f"\n(unpacked from {URL})",
     )
@@ -40,7 +44,9 @@ def _read(cfg: DictConfig, root: Path) -> ImageTensors:
     for label, category in enumerate(CATEGORIES):
         found = list_images(folder / category) if (folder / category).is_dir() else []
         if not found:
-            raise DatasetError(f"{folder / category} has no .jpg/.png images; unpack the full {FOLDER}.zip into {folder}")
+            raise DatasetError(
+                f"{folder / category} has no .jpg/.png images; unpack the full {FOLDER}.zip into {folder}"
+            )
         paths += found
         labels += [label] * len(found)
     images = decode_files(paths, int(cfg.image_size), int(cfg.channels))

@@ -10,6 +10,7 @@ A set without class labels (CelebA) trains it on a label-free task instead: whic
 textures that FID should compare. Figures from it compare runs with each other, not with papers (use
 metrics.backbone=inception for that).
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,12 @@ class FeatureClassifier(nn.Module):
             return [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
 
         self.body = nn.Sequential(
-            *block(channels, 32, 2), *block(32, 64, 2), *block(64, 128, 2), *block(128, self.channels, 1),
-            nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+            *block(channels, 32, 2),
+            *block(32, 64, 2),
+            *block(64, 128, 2),
+            *block(128, self.channels, 1),
+            nn.AdaptiveAvgPool2d(2),
+            nn.Flatten(),
         )
         self.classes = nn.Linear(self.channels, n_classes)
 
@@ -77,7 +82,9 @@ def rotated(x: torch.Tensor, turns: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def task_batch(x: torch.Tensor, labels: torch.Tensor, task: str, turns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def task_batch(
+    x: torch.Tensor, labels: torch.Tensor, task: str, turns: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(inputs, targets) of the classifier's task: the class labels, or the quarter turns applied."""
     if task == "labels":
         return x, labels.to(x.device)
@@ -86,7 +93,9 @@ def task_batch(x: torch.Tensor, labels: torch.Tensor, task: str, turns: torch.Te
 
 
 @torch.no_grad()
-def accuracy(net: FeatureClassifier, data: ImageTensors, device: torch.device, task: str, batch_size: int = 512) -> float:
+def accuracy(
+    net: FeatureClassifier, data: ImageTensors, device: torch.device, task: str, batch_size: int = 512
+) -> float:
     net.eval()
     correct = 0
     for start, (images, labels) in zip(range(0, len(data), batch_size), data.batches(batch_size)):
@@ -97,7 +106,12 @@ def accuracy(net: FeatureClassifier, data: ImageTensors, device: torch.device, t
 
 
 def train_classifier(
-    train: ImageTensors, test: ImageTensors, n_classes: int, device: torch.device, max_steps: int, task: str = "labels",
+    train: ImageTensors,
+    test: ImageTensors,
+    n_classes: int,
+    device: torch.device,
+    max_steps: int,
+    task: str = "labels",
     batch_size: int = 128,
 ) -> tuple[FeatureClassifier, float]:
     """Adam 1e-3 for min(max_steps, 10 epochs) steps; small random shifts as augmentation. Seeded, RNG-neutral.
@@ -145,12 +159,22 @@ def load_or_train(
             net = FeatureClassifier(train.shape[0], outputs)
             net.load_state_dict(state["weights"])
             return net.to(device).eval(), float(state["accuracy"])
-    log.info("training the FID classifier once for this dataset (%s task, up to %d steps; cached as %s). "
-             "metrics.backbone=none skips FID/KID", task, max_steps, path.name)
+    log.info(
+        "training the FID classifier once for this dataset (%s task, up to %d steps; cached as %s). "
+        "metrics.backbone=none skips FID/KID",
+        task,
+        max_steps,
+        path.name,
+    )
     net, acc = train_classifier(train, test, n_classes, device, max_steps, task)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {"version": VERSION, "task": task, "outputs": outputs, "accuracy": acc,
-             "weights": {k: v.cpu() for k, v in net.state_dict().items()}}
+    state = {
+        "version": VERSION,
+        "task": task,
+        "outputs": outputs,
+        "accuracy": acc,
+        "weights": {k: v.cpu() for k, v in net.state_dict().items()},
+    }
     atomic_write(path, lambda f: torch.save(state, f))
     log.info("trained the FID classifier once (%s task): test accuracy %.2f%%, saved to %s", task, 100 * acc, path)
     if not math.isfinite(acc) or acc < 0.5:

@@ -4,6 +4,7 @@ Written here (float64 torch, no scipy) rather than taken from torchmetrics: impo
 about five seconds at every start, more than a smoke run trains. The tests check both against closed forms
 and against torchmetrics' implementations.
 """
+
 from __future__ import annotations
 
 import torch

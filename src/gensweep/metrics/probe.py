@@ -22,6 +22,7 @@ that only a larger critic budget penalises such memorisation.
 
 The critics train in a forked random stream seeded by the run's seed: training is unchanged by the probe.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,9 +47,12 @@ def critic(channels: int, size: int, width: int) -> nn.Sequential:
     normalisation, which a gradient penalty needs and the logistic critic does not miss."""
     after = size // 4
     return nn.Sequential(
-        nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Conv2d(width, 2 * width, 4, 2, 1), nn.LeakyReLU(0.2),
-        nn.Flatten(), nn.Linear(2 * width * after * after, 1),
+        nn.Conv2d(channels, width, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, 2, 1),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(2 * width * after * after, 1),
     )
 
 
@@ -100,8 +104,9 @@ class DivergenceProbe:
         return {"probe_jsd": LOG2 - float(loss) / 2.0, "probe_emd": float(gap) / lipschitz}
 
 
-def real_floor(cfg: DictConfig, full_train: ImageTensors, val: ImageTensors, device: torch.device,
-               seed: int) -> dict[str, float]:
+def real_floor(
+    cfg: DictConfig, full_train: ImageTensors, val: ImageTensors, device: torch.device, seed: int
+) -> dict[str, float]:
     """The probe with real images in place of a model's: training images apart from its references against
     held-out images apart from its own, so both sides are real data (the noise floor every figure is read
     against). A split too small for two disjoint halves of the budget gets halved references."""
@@ -110,12 +115,15 @@ def real_floor(cfg: DictConfig, full_train: ImageTensors, val: ImageTensors, dev
     return probe.measure(*real_stand_ins(full_train, val, n_train, n_test), seed)
 
 
-def real_stand_ins(full_train: ImageTensors, val: ImageTensors, n_train: int,
-                   n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
+def real_stand_ins(
+    full_train: ImageTensors, val: ImageTensors, n_train: int, n_test: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Real images to stand for a model's: the n_train training and n_test held-out images that come right
     after the probe's references in their random draws, so none of them is a reference."""
-    return (full_train.images[reference_indices(len(full_train), len(full_train), PROBE_TRAIN)[n_train : 2 * n_train]],
-            val.images[reference_indices(len(val), len(val), HELD_OUT)[n_test : 2 * n_test]])
+    return (
+        full_train.images[reference_indices(len(full_train), len(full_train), PROBE_TRAIN)[n_train : 2 * n_train]],
+        val.images[reference_indices(len(val), len(val), HELD_OUT)[n_test : 2 * n_test]],
+    )
 
 
 def _unit(images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -130,8 +138,9 @@ def _step(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
 
 
 def _logistic_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
-            + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+    return F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + F.binary_cross_entropy_with_logits(
+        fake, torch.zeros_like(fake)
+    )
 
 
 def _wasserstein_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, penalty: float) -> torch.Tensor:
@@ -144,7 +153,7 @@ def _wasserstein_loss(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, pe
     x_hat = (mix * real[:k] + (1 - mix) * fake[:k]).requires_grad_(True)
     out = net(torch.cat([real, fake, x_hat]))
     f_real, f_fake, f_hat = out[:n], out[n : 2 * n], out[2 * n :]
-    grad, = torch.autograd.grad(f_hat.sum(), x_hat, create_graph=True)
+    (grad,) = torch.autograd.grad(f_hat.sum(), x_hat, create_graph=True)
     gp = (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
     return f_fake.mean() - f_real.mean() + penalty * gp
 
@@ -160,7 +169,7 @@ def _largest_gradient(net: nn.Module, real: torch.Tensor, fake: torch.Tensor, ba
     largest = 0.0
     for i in range(0, len(points), batch_size):
         x = points[i : i + batch_size].clone().requires_grad_(True)
-        grad, = torch.autograd.grad(net(x).sum(), x)
+        (grad,) = torch.autograd.grad(net(x).sum(), x)
         largest = max(largest, float(grad.flatten(1).norm(dim=1).max()))
     return largest
 

@@ -3,6 +3,7 @@
 Features are extracted once per image set with the chosen backbone; the held-out images' features and
 Gaussian statistics are computed once per run, the samples' at each evaluation.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,15 @@ class QualityMetrics:
     classifier trained on class labels only.
     """
 
-    def __init__(self, cfg: DictConfig, data_cfg: DictConfig, full_train: ImageTensors, val: ImageTensors,
-                 n_classes: int, device: torch.device) -> None:
+    def __init__(
+        self,
+        cfg: DictConfig,
+        data_cfg: DictConfig,
+        full_train: ImageTensors,
+        val: ImageTensors,
+        n_classes: int,
+        device: torch.device,
+    ) -> None:
         start = time.perf_counter()
         self.device = device
         self.n = min(int(cfg.n_samples), len(val))
@@ -55,8 +63,16 @@ class QualityMetrics:
             task = "labels" if n_classes >= 2 else "rotation"
             classifier, self.classifier_accuracy = load_or_train(
                 # keyed by its training steps too: runs with other metrics.classifier_steps never share one
-                cache_path(data_cfg, f"classifier-{task}{n_classes if task == 'labels' else 4}-{int(cfg.classifier_steps)}steps"),
-                full_train, val, n_classes, device, int(cfg.classifier_steps), task,
+                cache_path(
+                    data_cfg,
+                    f"classifier-{task}{n_classes if task == 'labels' else 4}-{int(cfg.classifier_steps)}steps",
+                ),
+                full_train,
+                val,
+                n_classes,
+                device,
+                int(cfg.classifier_steps),
+                task,
             )
             self.backbone_name = "classifier" if task == "labels" else "classifier-rotation"
             self.classifier_task = task
@@ -75,9 +91,14 @@ class QualityMetrics:
         self.floor_images = full_train.images[reference_indices(len(full_train), self.n, FLOOR)]
         self.real_fid = self._fid(self.features(self.floor_images))
         self.setup_seconds = time.perf_counter() - start
-        log.info("FID/KID backbone %s%s: real-data floor FID %.3f on %d images (%.1fs)", self.backbone_name,
-                 "" if self.classifier_accuracy is None else f" (test accuracy {100 * self.classifier_accuracy:.1f}%)",
-                 self.real_fid, self.n, self.setup_seconds)
+        log.info(
+            "FID/KID backbone %s%s: real-data floor FID %.3f on %d images (%.1fs)",
+            self.backbone_name,
+            "" if self.classifier_accuracy is None else f" (test accuracy {100 * self.classifier_accuracy:.1f}%)",
+            self.real_fid,
+            self.n,
+            self.setup_seconds,
+        )
 
     @property
     def columns(self) -> list[str]:
@@ -106,8 +127,9 @@ class QualityMetrics:
         """Scores of [0, 1] images (generated ones, or noise and real ones in tests). Uses no global RNG."""
         features = self.features(images)
         out = {"fid": self._fid(features)}
-        out["kid"] = kernel_distance(self.real, features, self.kid_subsets, self.kid_subset_size,
-                                     torch.Generator().manual_seed(seed))[0]
+        out["kid"] = kernel_distance(
+            self.real, features, self.kid_subsets, self.kid_subset_size, torch.Generator().manual_seed(seed)
+        )[0]
         if self.labelled:
             logits = self.head(features.float())
             out["inception_score"] = inception_score(logits)

@@ -4,6 +4,7 @@ References are a seeded random sample of a split, the same for every run of a da
 images: MNIST's files, for one, are ordered by writer population, and scoring against their head flatters
 a model and lowers the real-data floor.
 """
+
 from __future__ import annotations
 
 import torch

@@ -5,6 +5,7 @@ run since the last generator update, the call also updates the generator, as in 
 Algorithm 1 and the WGAN papers' n_critic loop. Subclasses choose the losses, the optimizer, the
 initialisation, what happens after a discriminator step and how many of them each generator step waits for.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,9 +32,19 @@ class Adversarial(GenerativeModel):
     val_metrics = ("loss_d", "loss_g", "d_real", "d_fake")
     d_norm = "batch"  # normalisation inside a conv discriminator
 
-    def __init__(self, *, arch: str | None = None, d_steps: int = 1, dropout: float = 0.0, ema: float = 0.0,
-                 g_norm: str = "none", lr_width_ref: int | None = None, minibatch_std: bool,
-                 estimate_steps: int, **common) -> None:
+    def __init__(
+        self,
+        *,
+        arch: str | None = None,
+        d_steps: int = 1,
+        dropout: float = 0.0,
+        ema: float = 0.0,
+        g_norm: str = "none",
+        lr_width_ref: int | None = None,
+        minibatch_std: bool,
+        estimate_steps: int,
+        **common,
+    ) -> None:
         super().__init__(**common)
         self.arch = arch or self.arch  # the class's own unless model.arch says otherwise
         if lr_width_ref and self.arch == "mlp":
@@ -52,9 +63,11 @@ class Adversarial(GenerativeModel):
         n_classes = self.n_classes if self.conditional else 0
         shape, depth, width = self.image_shape, self.n_layers, self.width
         self.nets["generator"] = build_generator(
-            self.arch, shape, self.z_dim, depth, width, "tanh", n_classes, g_norm).to(self.device)
+            self.arch, shape, self.z_dim, depth, width, "tanh", n_classes, g_norm
+        ).to(self.device)
         self.nets["discriminator"] = build_discriminator(
-            self.arch, shape, depth, width, self.d_norm, n_classes, float(dropout), bool(minibatch_std)).to(self.device)
+            self.arch, shape, depth, width, self.d_norm, n_classes, float(dropout), bool(minibatch_std)
+        ).to(self.device)
         self.init_weights()
         if self.ema > 0:  # a frozen copy that trails the generator's weights; it draws every sample
             self.nets["generator_ema"] = copy.deepcopy(self.nets["generator"]).requires_grad_(False).eval()
@@ -81,9 +94,11 @@ class Adversarial(GenerativeModel):
             if since >= self.critic_steps(g):
                 return None
         need = self.critic_steps(g) - self.d_since_g
-        return (f"the generator makes no step in this run: its next step comes after {need} discriminator steps "
-                f"(one per batch) and the run has {n_batches} batches left; raise n_epochs or dataset.subset, lower "
-                "batch_size or model.n_critic" + (" or model.warmup_critic_steps" if need > self.d_steps else ""))
+        return (
+            f"the generator makes no step in this run: its next step comes after {need} discriminator steps "
+            f"(one per batch) and the run has {n_batches} batches left; raise n_epochs or dataset.subset, lower "
+            "batch_size or model.n_critic" + (" or model.warmup_critic_steps" if need > self.d_steps else "")
+        )
 
     def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -91,8 +106,9 @@ class Adversarial(GenerativeModel):
     def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def d_regulariser(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None,
-                      critic: nn.Module) -> torch.Tensor | None:
+    def d_regulariser(
+        self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, critic: nn.Module
+    ) -> torch.Tensor | None:
         """Extra discriminator loss used in training only (WGAN-GP's gradient penalty)."""
         return None
 
@@ -221,11 +237,16 @@ class Adversarial(GenerativeModel):
         critic, g = self.reading or (self.nets["discriminator"], self.nets["generator"])
         return self.evaluate_pair(critic, x, g(self._noise(x.shape[0]), labels), labels)
 
-    def evaluate_pair(self, d: nn.Module, x: torch.Tensor, fake: torch.Tensor,
-                      labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def evaluate_pair(
+        self, d: nn.Module, x: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
         d_real, d_fake = d(x, labels), d(fake, labels)
-        return {"loss_d": self.d_loss(d_real, d_fake), "loss_g": self.g_loss(d_fake),
-                "d_real": self._mean_score(d_real), "d_fake": self._mean_score(d_fake)}
+        return {
+            "loss_d": self.d_loss(d_real, d_fake),
+            "loss_g": self.g_loss(d_fake),
+            "d_real": self._mean_score(d_real),
+            "d_fake": self._mean_score(d_fake),
+        }
 
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Samples come from the averaged generator when there is one, else from the trained one."""

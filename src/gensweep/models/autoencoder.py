@@ -1,4 +1,5 @@
 """Shared body of the VAE and the CAE: a conv encoder to a latent vector and a conv decoder back."""
+
 from __future__ import annotations
 
 import torch

@@ -8,6 +8,7 @@ A model is an `nn.Module`: its networks sit in the `nets` ModuleDict and any sta
 latent codes, the GAN's step counters) in buffers or its extra state, so PyTorch's `state_dict`, `train()`
 and `eval()` cover all of it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -103,7 +104,9 @@ class GenerativeModel(nn.Module):
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:
         """Mixed precision around a training step's forward passes, when `precision` asks for it."""
-        with torch.autocast(self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+        with torch.autocast(
+            self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None
+        ):
             yield
 
     def optimize(self, name: str, loss: torch.Tensor) -> None:

@@ -1,5 +1,6 @@
 """Building a model from the composed config: the one place that turns `model._target_` and the validated
 top-level keys into a `GenerativeModel`, refusing one that cannot fit in memory."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,13 +24,23 @@ def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int]
 
     def instantiate_on(device: torch.device) -> GenerativeModel:
         try:
-            return instantiate(cfg.model, _convert_="all", image_shape=image_shape, n_classes=n_classes,
-                               z_dim=values["z_dim"], n_layers=values["n_layers"], width=values["width"],
-                               lr=values["lr"], device=device)
+            return instantiate(
+                cfg.model,
+                _convert_="all",
+                image_shape=image_shape,
+                n_classes=n_classes,
+                z_dim=values["z_dim"],
+                n_layers=values["n_layers"],
+                width=values["width"],
+                lr=values["lr"],
+                device=device,
+            )
         except InstantiationException as err:  # say which settings, not a traceback
             cause = err.__cause__ or err
-            raise ConfigError(f"model={name} cannot be built with {settings} ({type(cause).__name__}: {cause}); "
-                              "lower width or z_dim, or check the model.* keys") from err
+            raise ConfigError(
+                f"model={name} cannot be built with {settings} ({type(cause).__name__}: {cause}); "
+                "lower width or z_dim, or check the model.* keys"
+            ) from err
 
     with torch.device("meta"):
         probe = instantiate_on(torch.device("meta"))

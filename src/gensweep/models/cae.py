@@ -5,6 +5,7 @@ the latent codes of the training images it saw last (Ghosh et al. 2020, 10 full-
 models/expost.py). On Fashion-MNIST it took the CAE's FID after 20 epochs from 70 (a diagonal Gaussian) to
 about 17 (docs/models.md).
 """
+
 from __future__ import annotations
 
 import torch

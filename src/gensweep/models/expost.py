@@ -10,6 +10,7 @@ on 10,000 codes at z_dim 100 on one CPU thread, where sklearn's GaussianMixture,
 k-means every time and took seconds (docs/results/mixture_fit.md). A fit starts cold (from k-means++) only
 without a previous fit of as many components: a run's first, or one after more codes allowed more components.
 """
+
 from __future__ import annotations
 
 import math
@@ -138,9 +139,11 @@ class LatentMixture(nn.Module):
         codes = self.codes[: min(self.n_seen, self.n_codes)].double()
         if len(codes) < 2:  # nothing trained yet: the standard normal
             device = self.codes.device
-            self.fitted = {"weights": torch.ones(1, dtype=torch.float64, device=device),
-                           "means": torch.zeros(1, self.z_dim, dtype=torch.float64, device=device),
-                           "chol": torch.eye(self.z_dim, dtype=torch.float64, device=device)[None]}
+            self.fitted = {
+                "weights": torch.ones(1, dtype=torch.float64, device=device),
+                "means": torch.zeros(1, self.z_dim, dtype=torch.float64, device=device),
+                "chol": torch.eye(self.z_dim, dtype=torch.float64, device=device)[None],
+            }
         else:
             k = mixture_components(len(codes), self.z_dim, self.components)
             start = self.fitted if self.fitted is not None and len(self.fitted["weights"]) == k else None

@@ -11,6 +11,7 @@ addition lowers FID (docs/models.md).
 The discriminator's held-out loss L_D = BCE(D(x), 1) + BCE(D(G(z)), 0) gives the estimated Jensen-Shannon
 divergence JSD ~= log 2 - L_D / 2 (theorem 1 of the paper): a lower bound, tight only for an optimal D.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,11 @@ class GAN(Adversarial):
     name = "gan"
     arch = "mlp"
     estimate_names = ("jsd",)
-    curves = (("estimated JSD (nats)", ("jsd",)), ("loss", ("train_loss_d", "train_loss_g")),
-              ("mean D(x), D(G(z))", ("train_d_real", "train_d_fake")))
+    curves = (
+        ("estimated JSD (nats)", ("jsd",)),
+        ("loss", ("train_loss_d", "train_loss_g")),
+        ("mean D(x), D(G(z))", ("train_d_real", "train_d_fake")),
+    )
 
     def __init__(self, *, betas: tuple[float, float] = (0.5, 0.999), **kwargs) -> None:
         super().__init__(**kwargs)

@@ -18,6 +18,7 @@ standard deviation over the features it sees there, which lets it notice a batch
 A class count > 0 makes a network conditional: the one-hot label is appended to z (generators, MLPs) or as
 constant planes beside the image channels (conv discriminators).
 """
+
 from __future__ import annotations
 
 import math
@@ -145,7 +146,11 @@ class ConvDecoder(nn.Module):
         )
         layers: list[nn.Module] = []
         for ch_in, ch_out in zip(reversed(chans[1:]), reversed(chans[:-1])):
-            layers += [nn.ConvTranspose2d(ch_in, ch_out, 4, 2, 1, bias=False), nn.BatchNorm2d(ch_out), nn.ReLU(inplace=True)]
+            layers += [
+                nn.ConvTranspose2d(ch_in, ch_out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(ch_out),
+                nn.ReLU(inplace=True),
+            ]
         layers.append(nn.ConvTranspose2d(chans[0], channels, 4, 2, 1))
         self.upsample = nn.Sequential(*layers)
 
@@ -166,8 +171,14 @@ class MLPEncoder(nn.Module):
     memorising the training set and overpowering its generator."""
 
     def __init__(
-        self, image_shape: tuple[int, int, int], out_features: int, n_layers: int, width: int, n_classes: int = 0,
-        dropout: float = 0.0, minibatch_std: bool = False,
+        self,
+        image_shape: tuple[int, int, int],
+        out_features: int,
+        n_layers: int,
+        width: int,
+        n_classes: int = 0,
+        dropout: float = 0.0,
+        minibatch_std: bool = False,
     ) -> None:
         super().__init__()
         self.n_classes = n_classes
@@ -242,20 +253,43 @@ def _activate(x: torch.Tensor, kind: str) -> torch.Tensor:
 
 
 def build_generator(
-    arch: str, image_shape: tuple[int, int, int], z_dim: int, n_layers: int, width: int,
-    out_activation: str = "tanh", n_classes: int = 0, mlp_norm: str = "none",
+    arch: str,
+    image_shape: tuple[int, int, int],
+    z_dim: int,
+    n_layers: int,
+    width: int,
+    out_activation: str = "tanh",
+    n_classes: int = 0,
+    mlp_norm: str = "none",
 ) -> nn.Module:
     if arch == "conv":
         return ConvDecoder(image_shape, z_dim, n_layers, width, out_activation=out_activation, n_classes=n_classes)
-    return MLPDecoder(image_shape, z_dim, n_layers, width, out_activation=out_activation, n_classes=n_classes,
-                      norm=mlp_norm)
+    return MLPDecoder(
+        image_shape, z_dim, n_layers, width, out_activation=out_activation, n_classes=n_classes, norm=mlp_norm
+    )
 
 
 def build_discriminator(
-    arch: str, image_shape: tuple[int, int, int], n_layers: int, width: int, norm: str = "batch", n_classes: int = 0,
-    dropout: float = 0.0, minibatch_std: bool = False,
+    arch: str,
+    image_shape: tuple[int, int, int],
+    n_layers: int,
+    width: int,
+    norm: str = "batch",
+    n_classes: int = 0,
+    dropout: float = 0.0,
+    minibatch_std: bool = False,
 ) -> nn.Module:
     if arch == "conv":
-        return ConvEncoder(image_shape, 1, n_layers, width, norm=norm, n_classes=n_classes, dropout=dropout,
-                           minibatch_std=minibatch_std)
-    return MLPEncoder(image_shape, 1, n_layers, width, n_classes=n_classes, dropout=dropout, minibatch_std=minibatch_std)
+        return ConvEncoder(
+            image_shape,
+            1,
+            n_layers,
+            width,
+            norm=norm,
+            n_classes=n_classes,
+            dropout=dropout,
+            minibatch_std=minibatch_std,
+        )
+    return MLPEncoder(
+        image_shape, 1, n_layers, width, n_classes=n_classes, dropout=dropout, minibatch_std=minibatch_std
+    )

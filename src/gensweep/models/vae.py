@@ -10,6 +10,7 @@ ex-post density estimation ("From Variational to Deterministic Autoencoders", mo
 samples out of the prior's "holes" the decoder never learned to fill. On Fashion-MNIST after 20 epochs it gave
 FID 33 against 50 from the prior (docs/models.md). Training and the loss are the same either way.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -27,7 +28,10 @@ class VAE(ConvAutoencoder):
     latent_outputs = 2
     train_metrics = ("loss", "recon", "kl")
     val_metrics = ("loss", "recon", "kl")
-    curves = (("loss (nats / image)", ("train_loss", "val_loss")), ("terms (nats / image)", ("train_recon", "train_kl")))
+    curves = (
+        ("loss (nats / image)", ("train_loss", "val_loss")),
+        ("terms (nats / image)", ("train_recon", "train_kl")),
+    )
 
     def __init__(self, *, sampler: str = "prior", gmm_components: int = 10, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -11,6 +11,7 @@ bound on W1 (Kantorovich-Rubinstein duality), read from the critic after `estima
 a copy (`Adversarial.estimating`), which brings it towards the optimum the bound assumes without changing
 training, as the paper's 100-step critic refreshes do for its curves.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,8 +26,11 @@ class Wasserstein(Adversarial):
     arch = "mlp"
     estimate_names = ("emd",)
     val_metrics = ("loss_d", "loss_g", "d_real", "d_fake", "lipschitz")
-    curves = (("estimated EMD", ("emd",)), ("loss", ("train_loss_d", "train_loss_g")),
-              ("mean critic on real, fake", ("train_d_real", "train_d_fake")))
+    curves = (
+        ("estimated EMD", ("emd",)),
+        ("loss", ("train_loss_d", "train_loss_g")),
+        ("mean critic on real, fake", ("train_d_real", "train_d_fake")),
+    )
 
     def __init__(self, *, n_critic: int = 5, **kwargs) -> None:
         super().__init__(d_steps=n_critic, **kwargs)
@@ -37,8 +41,9 @@ class Wasserstein(Adversarial):
     def g_loss(self, d_fake: torch.Tensor) -> torch.Tensor:
         return -d_fake.mean()
 
-    def evaluate_pair(self, d: nn.Module, x: torch.Tensor, fake: torch.Tensor,
-                      labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
+    def evaluate_pair(
+        self, d: nn.Module, x: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> dict[str, torch.Tensor]:
         """Adds `lipschitz`: the critic's largest input-gradient norm over the batch's real and generated
         images and random interpolates between them, where its value difference is read."""
         out = super().evaluate_pair(d, x, fake, labels)
@@ -60,8 +65,15 @@ class Wasserstein(Adversarial):
 class WGAN(Wasserstein):
     name = "wgan"
 
-    def __init__(self, *, clip: float = 0.01, warmup_g_steps: int = 25, warmup_critic_steps: int = 100,
-                 refresh_every: int = 500, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        clip: float = 0.01,
+        warmup_g_steps: int = 25,
+        warmup_critic_steps: int = 100,
+        refresh_every: int = 500,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self.clip = float(clip)
         self.warmup_g_steps = int(warmup_g_steps)

@@ -4,6 +4,7 @@ on random real/fake interpolates, without the clipped WGAN's warm-up, Adam, no b
 gan_mnist.py in two measured ways (docs/models.md): Adam 4e-4 (0.5, 0.999), the MLP GAN's settings, instead
 of 1e-4 (0.5, 0.9), with which the samples missed sandals until epoch 15 on Fashion-MNIST; and one critic step
 per generator step rather than 5 (FID 25.3 after 20 epochs against 36.3)."""
+
 from __future__ import annotations
 
 import torch
@@ -28,8 +29,9 @@ class WGANGP(Wasserstein):
         """The critic is differentiated twice (the penalty), which torch.compile does not support."""
         return ["generator"]
 
-    def d_regulariser(self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None,
-                      critic: nn.Module) -> torch.Tensor:
+    def d_regulariser(
+        self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None, critic: nn.Module
+    ) -> torch.Tensor:
         alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
         out = critic(mixed, labels)

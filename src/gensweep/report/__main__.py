@@ -4,6 +4,7 @@ One sweep: its report/ folder, rewritten (also while the sweep still runs: the r
 touching them). Several sweeps (e.g. a study on MNIST and on CIFAR-10, or before and after a change): one
 report over all their runs, each run keyed by its sweep's name, in --out (default outputs/reports/<time>).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,10 @@ def _runs_of(folder: Path, name: str = "") -> list:
     runs = collect(folder, name)
     if not runs:
         what = "a single run's folder" if (folder / ".hydra").is_dir() else "a folder without job folders"
-        sys.exit(f"gensweep.report: error: {folder} is {what}, not a sweep: pass a sweep folder under "
-                 "outputs/multirun/ (a run's own curves.png and samples/ are its report)")
+        sys.exit(
+            f"gensweep.report: error: {folder} is {what}, not a sweep: pass a sweep folder under "
+            "outputs/multirun/ (a run's own curves.png and samples/ are its report)"
+        )
     return runs
 
 
@@ -36,8 +39,9 @@ def _names(folders: list[Path]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m gensweep.report", description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="python -m gensweep.report", description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1]
+    )
     parser.add_argument("sweeps", type=Path, nargs="+", help="sweep folders, e.g. outputs/multirun/2026-11-23/19-20-07")
     parser.add_argument("--out", type=Path, default=None, help="where a report over several sweeps goes")
     args = parser.parse_args()

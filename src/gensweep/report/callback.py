@@ -1,4 +1,5 @@
 """Hydra callback: write the sweep report when a multirun ends (failed jobs included)."""
+
 from __future__ import annotations
 
 import logging
@@ -23,6 +24,9 @@ class SweepReport(Callback):
         log.info("sweep report: %s", write_report(sweep, runs))
         failed = [str(r.folder) for r in runs if r.status != "completed"]
         if failed:
-            print(f"gensweep: {len(failed)} run(s) of the sweep failed (status and error in each summary.json): "
-                  f"{', '.join(failed)}", file=sys.stderr)
+            print(
+                f"gensweep: {len(failed)} run(s) of the sweep failed (status and error in each summary.json): "
+                f"{', '.join(failed)}",
+                file=sys.stderr,
+            )
             sys.exit(1)

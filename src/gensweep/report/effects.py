@@ -5,6 +5,7 @@ mean, standard deviation and count (summary.csv). An effect plot puts one swept 
 each headline metric's final value on the y-axis, one line per model (and dataset), averaged over every run
 at that value: the key's main effect, over the seeds and over the other keys' values alike.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,8 +59,12 @@ def summary_rows(runs: list[Run], keys: list[str]) -> list[dict[str, str]]:
     present = [c for c, _, _ in HEADLINE if any(math.isfinite(final(r, c)) for r in runs)]
     rows = []
     for (model, *values), group in settings.items():
-        row = {**dict(zip(factor_keys, values)), "model": model, "runs": str(len(group)),
-               "completed": str(sum(r.status == "completed" for r in group))}
+        row = {
+            **dict(zip(factor_keys, values)),
+            "model": model,
+            "runs": str(len(group)),
+            "completed": str(sum(r.status == "completed" for r in group)),
+        }
         for column in present:
             mean, std, n = mean_std([final(r, column) for r in group])
             row.update({f"{column}_mean": _fmt(mean), f"{column}_std": _fmt(std), f"{column}_n": str(n)})
@@ -89,7 +94,10 @@ def plot_effects(runs: list[Run], keys: list[str], out: Path) -> list[Effect]:
     """report/effect_<key>.png for every swept key (the seed excepted) with at least two values."""
     effects = []
     for key in factors(keys):
-        values = sorted({r.overrides.get(key, "") for r in runs} - {""}, key=lambda v: (_as_number(v) is None, _as_number(v) or 0, v))
+        values = sorted(
+            {r.overrides.get(key, "") for r in runs} - {""},
+            key=lambda v: (_as_number(v) is None, _as_number(v) or 0, v),
+        )
         if len(values) < 2:
             continue
         metrics = [(c, name, higher) for c, name, higher in HEADLINE if any(math.isfinite(final(r, c)) for r in runs)]
@@ -118,9 +126,10 @@ def _plot_key(runs: list[Run], key: str, values: list[str], metrics: list[tuple[
         if run.overrides.get(key, "") in values:
             lines.setdefault(_line_name(run, key, several_datasets), []).append(run)
     cols = min(3, len(metrics))
-    fig, axes = plt.subplots(math.ceil(len(metrics) / cols), cols, figsize=(4.2 * cols, 3.3 * math.ceil(len(metrics) / cols)),
-                             squeeze=False)
-    for ax in axes.flat[len(metrics):]:
+    fig, axes = plt.subplots(
+        math.ceil(len(metrics) / cols), cols, figsize=(4.2 * cols, 3.3 * math.ceil(len(metrics) / cols)), squeeze=False
+    )
+    for ax in axes.flat[len(metrics) :]:
         ax.axis("off")
     findings = []
     for ax, (column, name, higher) in zip(axes.flat, metrics):
@@ -140,8 +149,10 @@ def _plot_key(runs: list[Run], key: str, values: list[str], metrics: list[tuple[
             _, _, mean, std, n = (max if higher else min)(points, key=lambda p: p[2])
             tied = [value for _, value, m, _, _ in points if m == mean]  # every value at the best mean
             spread = f" ± {std:.3g}" if n > 1 else ""
-            best_per_line.append(f"{line}: {key}={' = '.join(tied)} ({mean:.4g}{spread}, {n} run{'s' * (n > 1)})"
-                                 + (" (a tie)" if len(tied) > 1 else ""))
+            best_per_line.append(
+                f"{line}: {key}={' = '.join(tied)} ({mean:.4g}{spread}, {n} run{'s' * (n > 1)})"
+                + (" (a tie)" if len(tied) > 1 else "")
+            )
         ax.set_xlabel(key)
         ax.set_ylabel(name)
         if log_x:

@@ -3,6 +3,7 @@
 No server and no network: the images are the report's own files and each run's, linked by relative paths,
 and the only script is the few lines below that sort a table when its header is clicked.
 """
+
 from __future__ import annotations
 
 import html
@@ -66,7 +67,9 @@ def _table(rows: list[dict[str, str]], table_id: str, links: list[str] | None = 
             cells.append(f"<td>{text}</td>")
         status = html.escape(str(row.get("status", "")))
         body.append(f'<tr class="{status}">{"".join(cells)}</tr>')
-    return f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return (
+        f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    )
 
 
 def _card(run: Run, keys: list[str], out: Path) -> str:
@@ -74,43 +77,73 @@ def _card(run: Run, keys: list[str], out: Path) -> str:
     from gensweep.report.sweep import label  # sweep.py imports this module
 
     title = label(run, keys)
-    parts = [f"<b>{html.escape(run.name)}</b>: {html.escape(title)}<br>{html.escape(run.status)}"
-             + (f", FID {fid:.4g}" if isinstance(fid, (int, float)) else "")]
-    images = [("samples", run.last_samples), ("interpolation", run.folder / "interpolation.png"),
-              ("reconstructions", run.folder / "reconstructions.png")]
+    parts = [
+        f"<b>{html.escape(run.name)}</b>: {html.escape(title)}<br>{html.escape(run.status)}"
+        + (f", FID {fid:.4g}" if isinstance(fid, (int, float)) else "")
+    ]
+    images = [
+        ("samples", run.last_samples),
+        ("interpolation", run.folder / "interpolation.png"),
+        ("reconstructions", run.folder / "reconstructions.png"),
+    ]
     for what, path in images:
         if path is not None and path.is_file():
             parts.append(f'<img src="{link(path, out)}" alt="{what} of {html.escape(run.name)}" title="{what}">')
-    files = [("folder", run.folder)] + [(name, run.folder / name) for name in ("curves.png", "metrics.csv", "summary.json")]
+    files = [("folder", run.folder)] + [
+        (name, run.folder / name) for name in ("curves.png", "metrics.csv", "summary.json")
+    ]
     parts.append(" · ".join(f'<a href="{link(path, out)}">{name}</a>' for name, path in files if path.exists()))
     return f'<div class="card">{"<br>".join(parts)}</div>'
 
 
-def write_html(out: Path, title: str, runs: list[Run], keys: list[str], table: list[dict[str, str]],
-               settings: list[dict[str, str]], effects: list[Effect], plots: list[Path]) -> Path:
+def write_html(
+    out: Path,
+    title: str,
+    runs: list[Run],
+    keys: list[str],
+    table: list[dict[str, str]],
+    settings: list[dict[str, str]],
+    effects: list[Effect],
+    plots: list[Path],
+) -> Path:
     from gensweep.report.effects import factors
 
     repeated = len(factors(keys)) < len(keys)
-    sections = [f"<h1>Sweep report</h1><p>{html.escape(title)}</p>",
-                f"<p>{len(runs)} runs: " + ", ".join(f"{sum(r.status == s for r in runs)} {s}"
-                                                      for s in sorted({r.status for r in runs})) + "</p>",
-                "<h2>Runs</h2><p>Final values; click a column to sort. A job links to its folder.</p>",
-                _table(table, "runs", [link(r.folder, out) + "/" for r in runs])]
+    sections = [
+        f"<h1>Sweep report</h1><p>{html.escape(title)}</p>",
+        f"<p>{len(runs)} runs: "
+        + ", ".join(f"{sum(r.status == s for r in runs)} {s}" for s in sorted({r.status for r in runs}))
+        + "</p>",
+        "<h2>Runs</h2><p>Final values; click a column to sort. A job links to its folder.</p>",
+        _table(table, "runs", [link(r.folder, out) + "/" for r in runs]),
+    ]
     if repeated:
         sections += ["<h2>Per setting, over the seeds</h2>", _table(settings, "settings")]
     if effects:
         sections.append("<h2>Effect of each swept key</h2>")
         for effect in effects:
             findings = "".join(f"<li>{html.escape(f)}</li>" for f in effect.findings)
-            sections.append(f'<figure><img class="plot" src="{link(effect.path, out)}" alt="effect of {html.escape(effect.key)}">'
-                            f"<figcaption><ul>{findings}</ul></figcaption></figure>")
+            sections.append(
+                f'<figure><img class="plot" src="{link(effect.path, out)}" alt="effect of {html.escape(effect.key)}">'
+                f"<figcaption><ul>{findings}</ul></figcaption></figure>"
+            )
     if plots:
-        sections.append("<h2>Curves</h2>" + "".join(f'<img class="plot" src="{link(p, out)}" alt="{html.escape(p.stem)}">'
-                                                     for p in plots))
-    sections.append("<h2>Samples, interpolations and reconstructions</h2><div class=\"cards\">"
-                    + "".join(_card(r, factors(keys), out) for r in runs) + "</div>")
-    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Sweep report: {html.escape(title)}</title>'
-            f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(sections) + f"\n<script>{SORT}</script>\n</body></html>\n")
+        sections.append(
+            "<h2>Curves</h2>"
+            + "".join(f'<img class="plot" src="{link(p, out)}" alt="{html.escape(p.stem)}">' for p in plots)
+        )
+    sections.append(
+        '<h2>Samples, interpolations and reconstructions</h2><div class="cards">'
+        + "".join(_card(r, factors(keys), out) for r in runs)
+        + "</div>"
+    )
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Sweep report: {html.escape(title)}</title>"
+        f"<style>{STYLE}</style></head>\n<body>\n"
+        + "\n".join(sections)
+        + f"\n<script>{SORT}</script>\n</body></html>\n"
+    )
     path = out / "index.html"
     path.write_text(page)
     return path

@@ -3,6 +3,7 @@
 Written by a Hydra callback when a multirun ends, or later with `python -m gensweep.report <sweep folder>`.
 Every job folder is listed, whatever its status: failed, diverged or unfinished runs are not dropped.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
 import yaml  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gensweep.columns import LOSSES, QUALITY_NAMES  # noqa: E402
+from gensweep.files import csv_number, read_csv, write_csv  # noqa: E402
 from gensweep.report.effects import factors, mean_std, plot_effects, summary_rows  # noqa: E402
 from gensweep.report.html import write_html  # noqa: E402
-from gensweep.files import csv_number, read_csv, write_csv  # noqa: E402
 
 # Final values copied from each run's summary into runs.csv, when the run has them.
 FINAL_COLUMNS = LOSSES + QUALITY_NAMES
@@ -76,12 +77,19 @@ def collect(sweep: Path, name: str = "") -> list[Run]:
             overrides["sweep"] = name
         summary_path = folder / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
-        rows = [r for r in (read_csv(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else [])
-                if r.get("epoch")]
+        rows = [
+            r
+            for r in (read_csv(folder / "metrics.csv") if (folder / "metrics.csv").is_file() else [])
+            if r.get("epoch")
+        ]
         if summary.get("status") == "running" and rows:  # summary.json is rewritten only at the run's end
             last = {k: csv_number(v) for k, v in rows[-1].items()}
-            summary = {**summary, "epochs_completed": int(last["epoch"]), "train_seconds": last.get("seconds"),
-                       "final": {k: v for k, v in last.items() if math.isfinite(v)}}
+            summary = {
+                **summary,
+                "epochs_completed": int(last["epoch"]),
+                "train_seconds": last.get("seconds"),
+                "final": {k: v for k, v in last.items() if math.isfinite(v)},
+            }
         runs.append(Run(folder, overrides, summary, rows, name))
     return runs
 
@@ -121,12 +129,16 @@ def write_runs_csv(runs: list[Run], keys: list[str], path: Path) -> list[dict[st
     present = [c for c in FINAL_COLUMNS if any(_final(r, c) for r in runs)]
     table = []
     for r in runs:
-        row = {"job": r.name, **{k: r.overrides.get(k, "") for k in keys}, "status": r.status,
-               "model": r.model,
-               "epochs": str(r.summary.get("epochs_completed", "")),
-               **{c: _final(r, c) for c in present},
-               "train_seconds": str(r.summary.get("train_seconds", "")),
-               "error": str(r.summary.get("error", "")).splitlines()[0] if r.summary.get("error") else ""}
+        row = {
+            "job": r.name,
+            **{k: r.overrides.get(k, "") for k in keys},
+            "status": r.status,
+            "model": r.model,
+            "epochs": str(r.summary.get("epochs_completed", "")),
+            **{c: _final(r, c) for c in present},
+            "train_seconds": str(r.summary.get("train_seconds", "")),
+            "error": str(r.summary.get("error", "")).splitlines()[0] if r.summary.get("error") else "",
+        }
         table.append(row)
     write_csv(path, table)
     return table
@@ -166,11 +178,24 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
                 for j, col in enumerate(columns):
                     epochs, mean, std = _curve(members, col)
                     # markers: a run of one epoch is one point, invisible as a line alone
-                    ax.plot(epochs, mean, color=color, marker="o", markersize=3, linestyle=("-", "--", ":")[j % 3],
-                            label=f"{text} {col}{seeds}".strip())
+                    ax.plot(
+                        epochs,
+                        mean,
+                        color=color,
+                        marker="o",
+                        markersize=3,
+                        linestyle=("-", "--", ":")[j % 3],
+                        label=f"{text} {col}{seeds}".strip(),
+                    )
                     if len(members) > 1:
-                        ax.fill_between(epochs, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
-                                        color=color, alpha=0.15, linewidth=0)
+                        ax.fill_between(
+                            epochs,
+                            [m - s for m, s in zip(mean, std)],
+                            [m + s for m, s in zip(mean, std)],
+                            color=color,
+                            alpha=0.15,
+                            linewidth=0,
+                        )
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel(ylabel)
@@ -188,10 +213,16 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
 # Per-run images the report shows side by side: (file in the report, what it is, the run's image to take).
 PANELS = (
     ("samples.png", "Last sample grid of each run", lambda r: r.last_samples),
-    ("interpolations.png", "Latent (top row) vs pixel (bottom row) interpolation of each run",
-     lambda r: r.folder / "interpolation.png"),
-    ("reconstructions.png", "Originals (top) above reconstructions (bottom), models with an encoder",
-     lambda r: r.folder / "reconstructions.png"),
+    (
+        "interpolations.png",
+        "Latent (top row) vs pixel (bottom row) interpolation of each run",
+        lambda r: r.folder / "interpolation.png",
+    ),
+    (
+        "reconstructions.png",
+        "Originals (top) above reconstructions (bottom), models with an encoder",
+        lambda r: r.folder / "reconstructions.png",
+    ),
 )
 
 
@@ -214,11 +245,14 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
     image = images[shown[0][1]]
     aspect = image.shape[0] / image.shape[1]
     # titles wrapped to the panel's width: a long label (many swept keys) would run into its neighbours'
-    titles = [f"{textwrap.fill(label(r, keys), 48)}\n{r.status}" + (f"  FID {_final(r, 'fid')}" if _final(r, "fid") else "")
-              for r, _ in shown]
+    titles = [
+        f"{textwrap.fill(label(r, keys), 48)}\n{r.status}" + (f"  FID {_final(r, 'fid')}" if _final(r, "fid") else "")
+        for r, _ in shown
+    ]
     lines = max(t.count("\n") + 1 for t in titles)
-    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, (3.2 * aspect + 0.17 * lines + 0.15) * nrows),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, cols, figsize=(3.2 * cols, (3.2 * aspect + 0.17 * lines + 0.15) * nrows), squeeze=False
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, (_, image_path), title in zip(axes.flat, shown, titles):
@@ -234,20 +268,25 @@ def markdown_table(rows: list[dict[str, str]]) -> list[str]:
     if not rows:
         return []
     header = list(rows[0])
-    return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-            + ["| " + " | ".join(str(row.get(h, "")).replace("|", "/") for h in header) + " |" for row in rows] + [""])
+    return (
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        + ["| " + " | ".join(str(row.get(h, "")).replace("|", "/") for h in header) + " |" for row in rows]
+        + [""]
+    )
 
 
 def write_report(sweep: Path, runs: list[Run] | None = None) -> Path:
     """Write <sweep>/report/ (from `runs` when already collected) and return its README path."""
     sweep = Path(sweep)
     runs = collect(sweep) if runs is None else runs
-    return write_comparison(runs, sweep / "report", str(sweep), _read_yaml(sweep / "optimization_results.yaml"),
-                            declared_keys(sweep))
+    return write_comparison(
+        runs, sweep / "report", str(sweep), _read_yaml(sweep / "optimization_results.yaml"), declared_keys(sweep)
+    )
 
 
-def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None = None,
-                     declared: tuple[str, ...] = ()) -> Path:
+def write_comparison(
+    runs: list[Run], out: Path, title: str, optuna: dict | None = None, declared: tuple[str, ...] = ()
+) -> Path:
     """The report over `runs` (one sweep's, or several sweeps' together) into `out`: runs.csv, summary.csv,
     effect and curve plots, side-by-side images, README.md and index.html. Returns the README's path."""
     out.mkdir(parents=True, exist_ok=True)
@@ -263,16 +302,24 @@ def write_comparison(runs: list[Run], out: Path, title: str, optuna: dict | None
     counts = {s: sum(r.status == s for r in runs) for s in ("completed", "running")}
     other = len(runs) - sum(counts.values())
     repeats = [k for k in keys if k not in factors(keys)]
-    lines = [f"# Sweep report: {title}", "",
-             f"{len(runs)} runs, {counts['completed']} completed, "
-             + (f"{counts['running']} running, " if counts["running"] else "") + f"{other} not completed. "
-             f"Swept: {', '.join(factors(keys)) or 'nothing'}"
-             + (f"; repeated over {', '.join(repeats)} (summary.csv: mean, std and count per setting)" if repeats else "")
-             + ". Open index.html in a browser for the whole report.", ""]
+    lines = [
+        f"# Sweep report: {title}",
+        "",
+        f"{len(runs)} runs, {counts['completed']} completed, "
+        + (f"{counts['running']} running, " if counts["running"] else "")
+        + f"{other} not completed. "
+        f"Swept: {', '.join(factors(keys)) or 'nothing'}"
+        + (f"; repeated over {', '.join(repeats)} (summary.csv: mean, std and count per setting)" if repeats else "")
+        + ". Open index.html in a browser for the whole report.",
+        "",
+    ]
     if optuna:  # written by hydra/sweeper=optuna
         params = " ".join(f"{k}={v}" for k, v in (optuna.get("best_params") or {}).items())
-        lines += [f"Optuna's best trial of {len(runs)}: {params} with objective {optuna.get('best_value'):.4g} "
-                  "(the objective is each run's final FID unless `objective` says otherwise).", ""]
+        lines += [
+            f"Optuna's best trial of {len(runs)}: {params} with objective {optuna.get('best_value'):.4g} "
+            "(the objective is each run's final FID unless `objective` says otherwise).",
+            "",
+        ]
     lines += markdown_table(table)
     if repeats:
         lines += ["Per setting (mean, std and count over the seeds):", ""] + markdown_table(settings)

@@ -1,4 +1,5 @@
 """checkpoint.pt: everything needed to continue a run exactly where its last finished epoch left it."""
+
 from __future__ import annotations
 
 import pickle
@@ -11,24 +12,36 @@ import torch
 from gensweep.errors import CheckpointError
 from gensweep.files import atomic_write
 
+
 def save(path: Path, state: dict[str, Any]) -> None:
     atomic_write(path, lambda f: torch.save(state, f))
 
 
-def save_run(path: Path, epoch: int, step: int, seconds: float, identity: dict[str, Any], model: Any,
-             order: torch.Generator, partial: dict[str, Any] | None) -> None:
+def save_run(
+    path: Path,
+    epoch: int,
+    step: int,
+    seconds: float,
+    identity: dict[str, Any],
+    model: Any,
+    order: torch.Generator,
+    partial: dict[str, Any] | None,
+) -> None:
     """A run's state after a finished `epoch`; with `partial`, in the middle of epoch + 1 (its state so far,
     including the batch order that epoch was drawn from)."""
-    save(path, {
-        "epoch": epoch,
-        "step": step,
-        "seconds": seconds,
-        "identity": identity,
-        "model": model.training_state(),
-        "order": order.get_state() if partial is None else partial["order"],
-        "rng": rng_state(),
-        "partial": partial,
-    })
+    save(
+        path,
+        {
+            "epoch": epoch,
+            "step": step,
+            "seconds": seconds,
+            "identity": identity,
+            "model": model.training_state(),
+            "order": order.get_state() if partial is None else partial["order"],
+            "rng": rng_state(),
+            "partial": partial,
+        },
+    )
 
 
 def restore_run(path: Path, identity: dict[str, Any], model: Any, order: torch.Generator) -> dict[str, Any]:
@@ -57,7 +70,9 @@ def load(path: Path) -> dict[str, Any]:
 RESUME_FIX = "start a fresh run without resume=..."
 
 
-def restore_model(path: Path, state: dict[str, Any], identity: dict[str, Any], model: Any, fix: str = RESUME_FIX) -> None:
+def restore_model(
+    path: Path, state: dict[str, Any], identity: dict[str, Any], model: Any, fix: str = RESUME_FIX
+) -> None:
     """Load `state` (read from `path`) into `model`, or say in one line why it belongs to another run: other
     settings (its identity differs) or another layout of the same model (an older recipe of this version)."""
     if state.get("identity") != identity:

@@ -3,6 +3,7 @@
 It owns epochs, the device, seeding, batching, progress, the validation pass, logging, sample grids and
 checkpoints; everything model-specific sits behind `GenerativeModel`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,15 +22,15 @@ import torch
 from omegaconf import DictConfig
 from tqdm import tqdm
 
+from gensweep.artifacts.images import save_grid, save_reconstructions
+from gensweep.artifacts.interpolation import interpolate, save_interpolation
 from gensweep.data.tensors import ImageTensors
+from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.metrics.probe import DivergenceProbe
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.metrics.references import HELD_OUT, reference_indices
 from gensweep.models.base import GenerativeModel
-from gensweep.artifacts.images import save_grid, save_reconstructions
-from gensweep.artifacts.interpolation import interpolate, save_interpolation
 from gensweep.train import checkpoint
-from gensweep.files import CHECKPOINT, METRICS, write_json
 from gensweep.train.metrics_log import MetricsLog
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped, StopSignals
 
@@ -113,11 +114,17 @@ class Trainer:
         free, _ = torch.cuda.mem_get_info(self.device)
         if train.nbytes + val.nbytes <= max_fraction * free:
             return train.to(self.device)
-        log.info("dataset (%.1f GB) kept in host memory: more than %.0f%% of free GPU memory", train.nbytes / 1e9, 100 * max_fraction)
+        log.info(
+            "dataset (%.1f GB) kept in host memory: more than %.0f%% of free GPU memory",
+            train.nbytes / 1e9,
+            100 * max_fraction,
+        )
         return train
 
     # --- one epoch ----------------------------------------------------------------------------------------
-    def _train_epoch(self, epoch: int, step: int, signals: StopSignals, resumed: dict | None) -> tuple[dict[str, float], int]:
+    def _train_epoch(
+        self, epoch: int, step: int, signals: StopSignals, resumed: dict | None
+    ) -> tuple[dict[str, float], int]:
         """One pass over the data, or the rest of one when `resumed` (a mid-epoch checkpoint's partial state).
 
         Stops between steps when a signal arrives (raising RunInterrupted with what a mid-epoch checkpoint
@@ -147,8 +154,13 @@ class Trainer:
             for images, labels in self.train_data.batches(self.batch_size, self.order, drop_last=True, skip=done):
                 if signals.received is not None:
                     self._check_finite(sums, epoch, step)  # never checkpoint weights that already diverged
-                    partial = {"epoch": epoch, "batches_done": done, "order": epoch_order,
-                               "sums": {k: v.item() for k, v in sums.items()}, "counts": dict(counts)}
+                    partial = {
+                        "epoch": epoch,
+                        "batches_done": done,
+                        "order": epoch_order,
+                        "sums": {k: v.item() for k, v in sums.items()},
+                        "counts": dict(counts),
+                    }
                     raise _Interrupt(signals.received, step, partial)
                 out = model.train_step(model.to_input(images), labels)
                 if self.startup_seconds is None:
@@ -174,7 +186,9 @@ class Trainer:
         self.startup_seconds = round(time.perf_counter() - self.started, 3)
         log.info("first training step %.2fs after start", self.startup_seconds)
 
-    def _check_finite(self, values: dict[str, torch.Tensor | float], epoch: int, step: int, prefix: str = "train_") -> None:
+    def _check_finite(
+        self, values: dict[str, torch.Tensor | float], epoch: int, step: int, prefix: str = "train_"
+    ) -> None:
         if not values:
             return
         finite = torch.isfinite(torch.stack([torch.as_tensor(v, dtype=torch.float64).cpu() for v in values.values()]))
@@ -227,20 +241,27 @@ class Trainer:
         recon = self.model.reconstruct(originals)
         if recon is not None:
             save_reconstructions(self.model.to_unit(originals), recon, self.run_dir / "reconstructions.png")
-        rows = interpolate(self.model, originals[:2], self.val_data.labels[:2], torch.Generator().manual_seed(self.seed))
+        rows = interpolate(
+            self.model, originals[:2], self.val_data.labels[:2], torch.Generator().manual_seed(self.seed)
+        )
         save_interpolation(*rows, self.run_dir)
 
     def _checkpoint(self, epoch: int, step: int, seconds: float, partial: dict | None = None) -> None:
         """After a finished `epoch`; with `partial`, in the middle of epoch + 1 (its state so far)."""
-        checkpoint.save_run(self.run_dir / CHECKPOINT, epoch, step, seconds, self.identity, self.model, self.order,
-                            partial)
+        checkpoint.save_run(
+            self.run_dir / CHECKPOINT, epoch, step, seconds, self.identity, self.model, self.order, partial
+        )
         self.last_checkpoint_epoch = epoch
 
     def _restore(self) -> _Progress:
         path = self.run_dir / CHECKPOINT
         state = checkpoint.restore_run(path, self.identity, self.model, self.order)
         partial = state.get("partial")
-        where = f"in epoch {partial['epoch']} after {partial['batches_done']} batches" if partial else f"at epoch {state['epoch']}"
+        where = (
+            f"in epoch {partial['epoch']} after {partial['batches_done']} batches"
+            if partial
+            else f"at epoch {state['epoch']}"
+        )
         log.info("resumed from %s %s (step %d)", path, where, state["step"])
         self.last_checkpoint_epoch = int(state["epoch"])
         return _Progress(int(state["epoch"]), int(state["step"]), float(state["seconds"]), partial)
@@ -289,7 +310,9 @@ class Trainer:
         except RunStopped as stop:
             status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
             progress.step = stop.step
-            write_json(self.run_dir / "summary.json", {**self._summary(status, metrics.rows, progress), "error": str(stop)})
+            write_json(
+                self.run_dir / "summary.json", {**self._summary(status, metrics.rows, progress), "error": str(stop)}
+            )
             if metrics.rows:
                 self._plot_curves(metrics.rows)
             raise
@@ -302,8 +325,7 @@ class Trainer:
             raise RunInterrupted(signals.received, self.n_epochs, progress.step, signals.forward)
         return summary
 
-    def _epoch(self, epoch: int, progress: _Progress, signals: StopSignals, metrics: MetricsLog,
-               board: Any) -> None:
+    def _epoch(self, epoch: int, progress: _Progress, signals: StopSignals, metrics: MetricsLog, board: Any) -> None:
         """Train one epoch (or the rest of a resumed one), validate, then write its row, grid and checkpoint."""
         t0 = time.perf_counter()
         try:
@@ -330,14 +352,20 @@ class Trainer:
                 board.epoch(row, samples, self.sample_nrow)
         with self._timed("checkpoints"):
             self._checkpoint(epoch, progress.step, progress.seconds)
-        log.info("epoch %d/%d  %s  (%.1fs)", epoch, self.n_epochs,
-                 "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row), progress.seconds)
+        log.info(
+            "epoch %d/%d  %s  (%.1fs)",
+            epoch,
+            self.n_epochs,
+            "  ".join(f"{k} {row[k]:.4g}" for k in self.columns[3:] if k in row),
+            progress.seconds,
+        )
         if signals.received is not None and epoch < self.n_epochs:  # arrived after the epoch's last step
             raise RunInterrupted(signals.received, epoch, progress.step, signals.forward)
 
     def _warn_if_generator_untrained(self, progress: _Progress) -> None:
-        left = (self.train_data.n_batches(self.batch_size, drop_last=True) * (self.n_epochs - progress.epoch)
-                - (int(progress.partial["batches_done"]) if progress.partial else 0))
+        left = self.train_data.n_batches(self.batch_size, drop_last=True) * (self.n_epochs - progress.epoch) - (
+            int(progress.partial["batches_done"]) if progress.partial else 0
+        )
         warning = self.model.schedule_warning(left)
         if warning:
             log.warning("warning: %s", warning)
@@ -362,7 +390,9 @@ class Trainer:
 
         plot_curves(rows, self.curves, self.run_dir / "curves.png", title=self.identity["model"])
 
-    def _epoch_row(self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]) -> dict[str, float]:
+    def _epoch_row(
+        self, epoch: int, step: int, seconds: float, train: dict[str, float], val: dict[str, float]
+    ) -> dict[str, float]:
         """The epoch's metrics.csv row: losses, JSD/EMD and, every `quality_every` epochs, FID, KID and the
         divergence probe: each from fixed noise and seeds, so that epochs differ only by the model."""
         row: dict[str, float] = {"epoch": epoch, "step": step, "seconds": round(seconds, 3)}

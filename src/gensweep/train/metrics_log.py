@@ -3,6 +3,7 @@
 On resume, rows past the checkpoint's epoch (an epoch whose checkpoint never landed) are dropped, so the
 file always matches the state training continues from.
 """
+
 from __future__ import annotations
 
 import csv
@@ -10,6 +11,7 @@ import os
 from pathlib import Path
 
 from gensweep.files import csv_number, read_csv, write_csv
+
 
 class MetricsLog:
     def __init__(self, path: Path, columns: list[str], resume_epoch: int = 0) -> None:

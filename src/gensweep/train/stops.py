@@ -3,6 +3,7 @@
 Both are exceptions the trainer raises after writing what a user needs (a checkpoint to resume from, the
 status in summary.json); the CLI turns them into one line and an exit status.
 """
+
 from __future__ import annotations
 
 import signal
@@ -39,7 +40,10 @@ class RunDiverged(RunStopped):
 
     def __init__(self, epoch: int, step: int, name: str, kept_epoch: int) -> None:
         self.step = step
-        kept = f"the last good checkpoint (after epoch {kept_epoch}{': the initial weights' if not kept_epoch else ''}) is kept"
+        kept = (
+            f"the last good checkpoint (after epoch {kept_epoch}{': the initial weights' if not kept_epoch else ''}) "
+            "is kept"
+        )
         super().__init__(
             f"diverged at epoch {epoch}, step {step} ({name} is not finite); {kept}. Lower lr, or for a GAN "
             "raise model.d_steps / use wgan_gp, then start a fresh run"
@@ -53,8 +57,14 @@ class RunOutOfMemory(RunStopped):
 
     def __init__(self, device: str, kept_epoch: int | None) -> None:
         self.step = 0
-        kept = "" if kept_epoch is None else (
-            f"; the last checkpoint ({f'after epoch {kept_epoch}' if kept_epoch else 'the initial weights'}) is kept")
+        kept = (
+            ""
+            if kept_epoch is None
+            else (
+                f"; the last checkpoint ({f'after epoch {kept_epoch}' if kept_epoch else 'the initial weights'}) "
+                "is kept"
+            )
+        )
         super().__init__(
             f"out of GPU memory on {device}{kept}. Lower batch_size or width, run fewer jobs on the GPU at once "
             "(jobs_per_gpu), or keep the dataset in host memory (trainer.data_on_device_max_fraction=0)"
@@ -87,7 +97,7 @@ class StopSignals:
             signal.signal(signum, handler)
         self._previous = {}
 
-    def __enter__(self) -> "StopSignals":
+    def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)

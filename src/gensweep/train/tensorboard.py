@@ -2,6 +2,7 @@
 <run folder>/tensorboard/ (`tensorboard --logdir outputs/` shows every run). metrics.csv stays the record;
 this is a view of it.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -31,7 +32,7 @@ class TensorBoardLog:
         epoch = int(row["epoch"])
         for key, value in row.items():
             if key not in ("epoch", "step") and isinstance(value, (int, float)) and math.isfinite(value):
-                group = ("val" if key.startswith("val_") else "quality" if key in QUALITY_NAMES else "train")
+                group = "val" if key.startswith("val_") else "quality" if key in QUALITY_NAMES else "train"
                 self.writer.add_scalar(f"{group}/{key}", value, epoch)
         if samples is not None:
             from torchvision.utils import make_grid
