@@ -49,6 +49,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args,expected", CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_bad_input_is_one_clear_error(tmp_path, args, expected):
     if args == ["device=cuda"] and torch.cuda.is_available():

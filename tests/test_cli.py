@@ -7,9 +7,13 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import SMOKE, run_cli
 
 from gensweep.files import read_csv
+
+# Every test here runs the command line or trains: the full suite only (pytest -m 'not slow' skips them).
+pytestmark = pytest.mark.slow
 
 
 def test_multirun_makes_one_folder_per_job(tmp_path):

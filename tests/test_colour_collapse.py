@@ -83,6 +83,7 @@ def test_the_check_sees_a_collapse(colour_root):
     assert hues_covered(real.mean(dim=1, keepdim=True).expand_as(real)) == 0  # one that draws grey
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(BUDGET))
 def test_colour_defaults_cover_the_hues(colour_root, name):
     cfg = make_cfg(overrides(colour_root, name))

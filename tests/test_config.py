@@ -131,6 +131,7 @@ def test_colour_photos_get_their_recipe():
         assert any(recipe.stem == f"{d}_{m}" for d in options["dataset"] for m in options["model"]), recipe.name
 
 
+@pytest.mark.slow
 def test_cli_unknown_model_lists_the_choices_in_one_line(tmp_path):
     proc = run_cli(["model=transformer"], cwd=tmp_path)
     assert proc.returncode == 2

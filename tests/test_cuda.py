@@ -37,6 +37,7 @@ QUICK = [*SMOKE, "metrics.backbone=none"]
 AGREE_REL = 0.02
 
 
+@pytest.mark.slow
 def test_dataset_sits_on_the_device_and_batches_never_leave_it(tmp_path, monkeypatch):
     seen = {"trainer": [], "batches": set()}
     fit = Trainer.fit
@@ -87,6 +88,7 @@ def test_speed_options_train_a_few_steps(option):
         assert fresh.scaler.get_scale() == model.scaler.get_scale()
 
 
+@pytest.mark.slow
 def test_gpu_and_cpu_runs_agree_after_one_epoch(tmp_path):
     args = ["model=cae", "n_epochs=1", *QUICK]
     rows = {}
@@ -98,6 +100,7 @@ def test_gpu_and_cpu_runs_agree_after_one_epoch(tmp_path):
         assert abs(a - b) <= AGREE_REL * abs(a), (key, a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first, then", [(GPU, "cpu"), ("cpu", GPU)])
 def test_a_checkpoint_resumes_on_the_other_device(tmp_path, first, then):
     args = ["model=cae", *QUICK]
@@ -128,6 +131,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_sigterm_checkpoints_a_gpu_run_and_it_resumes(tmp_path):
     """The run is held inside a step (a GPU run of this size would otherwise end before a signal could reach
     it), signalled there, then let go: it checkpoints mid-epoch and exits; resumed, it matches a run that was
@@ -163,6 +167,7 @@ def test_sigterm_checkpoints_a_gpu_run_and_it_resumes(tmp_path):
         assert float(a["val_loss"]) == pytest.approx(float(b["val_loss"]), rel=1e-3)
 
 
+@pytest.mark.slow
 def test_a_nan_is_caught_within_20_steps(tmp_path):
     # 1,024 images at batch 16: 64 steps an epoch, so only the every-20-steps check can stop it in time
     with pytest.raises(RunDiverged) as stop:
@@ -182,6 +187,7 @@ def test_a_nan_is_caught_within_20_steps(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text())["status"] == "diverged"
 
 
+@pytest.mark.slow
 def test_a_gpu_index_past_the_last_is_one_line(tmp_path):
     count = torch.cuda.device_count()
     proc = run_cli([f"device=cuda:{count}", *QUICK], cwd=tmp_path)
@@ -189,6 +195,7 @@ def test_a_gpu_index_past_the_last_is_one_line(tmp_path):
     assert f"device=cuda:{count} is unavailable" in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_joblib_sweep_shares_the_gpus(tmp_path):
     """Four jobs, two per GPU at once: job i trains on GPU i mod count."""
     proc = run_cli(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from conftest import make_cfg, train_run
 
@@ -46,6 +47,7 @@ def test_seeded_split_is_disjoint_complete_and_seed_bound():
     assert not torch.equal(seeded_split(data, 0.2, split_seed=4)[1].labels, val.labels)
 
 
+@pytest.mark.slow
 def test_a_run_with_a_subset_trains_on_that_many_images(tmp_path, caplog):
     """dataset.subset=100 at batch 10: ten steps an epoch, and the run says 100 training images."""
     caplog.set_level("INFO", logger="gensweep")

@@ -187,6 +187,7 @@ def test_cdcgan_on_unlabelled_celeba_is_refused():
 # --- one epoch on each set through the real trainer ------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name,writer,model",
     [

@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 import gensweep.conf
+import pytest
+
+# Every test here runs the command line or trains: the full suite only (pytest -m 'not slow' skips them).
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,6 +16,9 @@ from gensweep.data import load_splits
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.models.build import build_model
 
+# Every test here runs the command line or trains: the full suite only (pytest -m 'not slow' skips them).
+pytestmark = pytest.mark.slow
+
 # Discriminator steps (train_step calls) of batch 128; every model's generator steps with each of them.
 # About twice what each needs on this machine (cdcgan covers 10 classes at 150 steps, dcgan 9 at 150, wgan 10
 # at 100, wgan_gp 10 at 200, 9 at 300 and 10 from 400 to 800; the gan, at its lr 4e-4, 8 at 200, 7 at 300-400,

@@ -8,6 +8,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gensweep.files import read_csv
 
+# Every test here runs the command line or trains: the full suite only (pytest -m 'not slow' skips them).
+pytestmark = pytest.mark.slow
+
 
 def _events(run_dir):
     acc = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"scalars": 0, "images": 0})

@@ -156,6 +156,7 @@ def test_kid_of_one_distribution_is_near_zero():
     assert abs(same) < 0.01 < shifted
 
 
+@pytest.mark.slow
 def test_runs_log_fid_and_kid(tmp_path):
     summary = train_run(tmp_path, ["model=gan", "n_epochs=3", "metrics.every=2", *SMOKE])
     rows = read_csv(tmp_path / "metrics.csv")
@@ -204,6 +205,7 @@ def test_inception_backbone_errors_name_the_file(tmp_path):
         InceptionFeatures(str(junk))
 
 
+@pytest.mark.slow
 def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
     from conftest import run_cli
 
@@ -250,6 +252,7 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_class_counts_script_counts_the_scored_samples_from_either_generator(tmp_path):
     """scripts/class_counts.py labels the samples a run scores: its counts add up to them and give the run's
     own classes covered; --trained samples another generator (the trained one, not the average)."""

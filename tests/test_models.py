@@ -22,6 +22,7 @@ def grid_side(n_images: int, size: int = 16, padding: int = 2) -> int:
     return n_images * (size + padding) + padding
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("model", MODELS)
 def test_model_trains_two_epochs_with_artifacts(tmp_path, model, device):
@@ -271,6 +272,7 @@ def test_checkpoints_of_the_layout_before_nn_module_still_load(overrides):
         assert fresh.mixture.n_seen == model.mixture.n_seen == 48
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sample_every, fits", [(1, 5), (5, 1)])
 def test_a_run_fits_its_mixture_once_for_each_epoch_that_draws(tmp_path, monkeypatch, sample_every, fits):
     """Each fit is an EM run over up to 10,000 codes (docs/speed.md): a sample grid refits the mixture after new

@@ -40,6 +40,7 @@ def digits():
     return cfg, train, val, probe, real_stand_ins(train, val, N_TRAIN, N_TEST)
 
 
+@pytest.mark.slow
 def test_real_images_against_real_images_score_near_zero(digits):
     cfg, train, val, probe, _ = digits
     scores = [real_floor(cfg.metrics.probe, train, val, CPU, seed) for seed in range(3)]
@@ -60,6 +61,7 @@ def test_probe_emd_finds_a_known_wasserstein_distance(digits, shift):
     assert abs(out["probe_emd"] - known) <= 0.1 * known, (out, known)
 
 
+@pytest.mark.slow
 def test_probe_falls_as_a_model_learns(digits):
     cfg, train, val, probe, _ = digits
     run_cfg = make_cfg(["model=wgan", "device=cpu"])
@@ -79,6 +81,7 @@ def test_probe_falls_as_a_model_learns(digits):
     assert after["probe_emd"] > 0.3, after  # above the real-against-real floor: the samples are not yet the data
 
 
+@pytest.mark.slow
 def test_training_is_the_same_with_and_without_the_probe(tmp_path):
     common = [*SMOKE, "model=wgan", "n_epochs=2", "metrics.every=1"]
     train_run(tmp_path / "with", common)

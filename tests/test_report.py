@@ -15,6 +15,7 @@ from conftest import run_cli
 from PIL import Image
 
 
+@pytest.mark.slow
 def test_report_after_a_sweep_with_a_failing_run(tmp_path):
     proc = run_cli(
         [
@@ -186,6 +187,7 @@ def _check_page(report):
     return page
 
 
+@pytest.mark.slow
 def test_index_html_lists_every_run_and_every_link_exists(tmp_path):
     proc = run_cli(
         [
@@ -237,6 +239,7 @@ def test_index_html_lists_every_run_and_every_link_exists(tmp_path):
     assert (out / "effect_sweep.png").is_file() and _check_page(out).rows == 8
 
 
+@pytest.mark.slow
 def test_a_live_report_shows_the_runs_so_far_and_touches_none_of_them(tmp_path):
     """A sweep still running: its report lists the running job with its epochs so far. Reading the sweep
     changes no byte outside report/ (checked on a copy frozen mid-run, so that the run's own writes do not

@@ -9,9 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import SMOKE, run_cli
 
 from gensweep.files import read_csv
+
+# Every test here runs the command line or trains: the full suite only (pytest -m 'not slow' skips them).
+pytestmark = pytest.mark.slow
 
 QUICK = [*SMOKE, "metrics.backbone=none"]
 

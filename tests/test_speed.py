@@ -26,6 +26,7 @@ def _model(name: str, **options):
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["vae", "gan"])
 def test_bf16_run_stays_close_to_float32(tmp_path, model):
     runs = {}

@@ -73,6 +73,7 @@ def reference(tmp_path_factory) -> list[tuple[str, ...]]:
     return _loss_rows(run)
 
 
+@pytest.mark.slow
 def test_two_runs_with_one_seed_write_identical_losses(tmp_path, reference):
     proc = run_cli(["n_epochs=12", *FAST], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -80,6 +81,7 @@ def test_two_runs_with_one_seed_write_identical_losses(tmp_path, reference):
     assert _loss_rows(run) == reference
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGTERM])  # SIGINT and SIGUSR2 take the same path: see below
 def test_signal_checkpoints_mid_epoch_and_resume_loses_nothing(tmp_path, reference, signum):
     proc = _start(["n_epochs=12", *FAST], tmp_path)
@@ -134,6 +136,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp_path):
     """SIGINT before the training loop (which would checkpoint instead): no traceback, exit 130."""
     marker = tmp_path / "held"
@@ -156,6 +159,7 @@ def test_ctrl_c_while_starting_up_is_one_line_and_leaves_no_empty_run_folder(tmp
     assert not list((tmp_path / "outputs" / "runs").glob("*/*"))  # the refused start left no folder
 
 
+@pytest.mark.slow
 def test_sigkill_at_three_moments_then_resume(tmp_path, reference):
     """Killed hard three times: just after an epoch's row, just after a resume loaded its checkpoint (before
     its first step), and as the resumed run lands a new row; each resume continues from the last finished
@@ -184,6 +188,7 @@ def test_sigkill_at_three_moments_then_resume(tmp_path, reference):
     assert _loss_rows(run) == reference
 
 
+@pytest.mark.slow
 def test_divergence_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
     proc = run_cli(["lr=1e6", "n_epochs=3", *FAST], cwd=tmp_path)
     assert proc.returncode == 3 and "Traceback" not in proc.stderr
@@ -198,6 +203,7 @@ def test_divergence_stops_the_run_and_keeps_the_last_checkpoint(tmp_path):
     assert state["epoch"] == 0 and state["step"] == 0 and state["partial"] is None
 
 
+@pytest.mark.slow
 def test_a_sweep_survives_a_diverging_and_a_crashing_job(tmp_path):
     proc = run_cli(["n_epochs=2", *FAST, "lr=1e-3,1e6", "-m"], cwd=tmp_path)  # job 1 diverges
     assert proc.returncode == 1, proc.stderr
@@ -217,6 +223,7 @@ def test_a_sweep_survives_a_diverging_and_a_crashing_job(tmp_path):
         assert "failed" in f.read()
 
 
+@pytest.mark.slow
 def test_corrupt_checkpoint_is_refused_and_kept(tmp_path):
     first = run_cli(["n_epochs=1", *FAST], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
@@ -233,6 +240,7 @@ def test_corrupt_checkpoint_is_refused_and_kept(tmp_path):
     assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1"]
 
 
+@pytest.mark.slow
 def test_quality_metrics_do_not_shift_the_training_stream(tmp_path):
     """A run that trains the FID classifier, one that loads it from the cache and one without metrics train
     the same: building a backbone must not draw from the training random stream."""
@@ -246,6 +254,7 @@ def test_quality_metrics_do_not_shift_the_training_stream(tmp_path):
         assert cold[key] == warm[key] == none[key]
 
 
+@pytest.mark.slow
 def test_checkpoint_of_an_older_recipe_is_refused_and_kept(tmp_path):
     """A run made before the GAN recipes changed (other networks, no generator average, other step counters)
     is refused with one line when resumed, and its checkpoint is left as it was."""
@@ -287,6 +296,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_out_of_gpu_memory_is_one_line_and_keeps_the_checkpoint(tmp_path):
     """The GPU's out-of-memory error (faked here, in the second epoch) is one line naming the fixes; the
     first epoch's checkpoint stays, and resume continues from it."""

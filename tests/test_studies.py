@@ -56,6 +56,7 @@ def _run_study(study: str, tmp_path: Path, *extra: str) -> tuple[subprocess.Comp
     return proc, tmp_path / reports[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("study", STUDIES)
 def test_study_smoke_runs_the_whole_sweep_and_reports(study, tmp_path):
     # the bigger grids two jobs at a time (joblib gives each one core)
@@ -107,6 +108,7 @@ def test_s3_gan_generator_is_the_vae_decoder():
     assert shapes["vae_conv"] == shapes["gan_conv"]
 
 
+@pytest.mark.slow
 def test_submitit_job_preempted_is_requeued_and_resumes(tmp_path):
     sweep = tmp_path / "sweep"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -150,6 +152,7 @@ def _is_job_of(proc_dir: Path, sweep: Path) -> bool:
     return b"submitit.core._submit" in cmdline and any(str(sweep).encode() in part for part in cmdline)
 
 
+@pytest.mark.slow
 def test_optuna_sweep_searches_and_reports_its_trials(tmp_path):
     proc = run_cli(
         [

@@ -14,6 +14,7 @@ from gensweep.models.build import build_model
 from gensweep.models.gan import GAN
 
 
+@pytest.mark.slow
 def test_vae_loss_falls_on_digits(tmp_path):
     train_run(tmp_path, ["model=vae", "n_epochs=5", "trainer.progress=false"])
     rows = read_csv(tmp_path / "metrics.csv")
@@ -25,6 +26,7 @@ def test_vae_loss_falls_on_digits(tmp_path):
     assert val[-1] < 177
 
 
+@pytest.mark.slow
 def test_gan_jsd_estimate_moves_and_is_not_pinned(tmp_path):
     """The estimate is clamped to [0, log 2]; a collapsed GAN pins it at log 2 (D wins outright), one whose D
     learns nothing leaves it at 0. A learning GAN's stays below log 2, rises above 0 and changes from epoch to
@@ -50,6 +52,7 @@ def estimate_defects(values: list[float]) -> list[str]:
     return defects
 
 
+@pytest.mark.slow
 def test_wgan_emd_estimate_is_positive_and_falls_as_the_wgan_learns(tmp_path):
     """The clipped WGAN's own EMD at its defaults, 10 epochs on digits: positive and falling, read from the
     model's critic topped up by model.estimate_steps critic steps on a copy. The same run read from the critic
@@ -130,6 +133,7 @@ def test_generator_updates_every_n_critic_steps():
     assert [("loss_g" in k) for k in keys] == [False, False, True, False, False, True]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["vae", "wgan", "cae"])
 def test_resume_equals_uninterrupted(tmp_path, model):
     args = [f"model={model}", "metrics.every=1", *SMOKE]
@@ -147,6 +151,7 @@ def test_resume_equals_uninterrupted(tmp_path, model):
     ).read_bytes()
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_settings(tmp_path):
     from gensweep.errors import CheckpointError
 
@@ -155,6 +160,7 @@ def test_resume_refuses_other_settings(tmp_path):
         train_run(tmp_path, ["model=vae", "n_epochs=2", "z_dim=8", *SMOKE], resume=True)
 
 
+@pytest.mark.slow
 def test_a_run_whose_generator_never_steps_is_warned(tmp_path, caplog):
     """128 images at batch 64 = 2 batches an epoch; the clipped WGAN's warm-up wants 100 critic steps before
     its first generator step: the run is warned at its start. With enough batches, no warning."""
@@ -189,6 +195,7 @@ def test_d_real_and_d_fake_show_a_discriminator_that_wins():
     assert last["d_real"].item() > 0.8 and last["d_fake"].item() < 0.2
 
 
+@pytest.mark.slow
 def test_a_resumed_wgan_reads_the_same_estimates(tmp_path, caplog):
     """The own EMD's extra critic steps draw from a random stream of their own, seeded by the epoch: a run
     stopped after epoch 2 and resumed reads the same estimates as one that never stopped."""
