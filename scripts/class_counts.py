@@ -26,10 +26,10 @@ from gensweep.score import run_config
 def class_counts(run: Path, trained: bool) -> tuple[list[int], dict[str, float]]:
     """Per-class counts of the run's scored samples, and their scores."""
     cfg = run_config(run, [])
-    values = validate(cfg)
+    spec = validate(cfg)
     train, val = load_splits(cfg.dataset)
-    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
-    model = load_run_model(run, cfg, values)
+    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, spec.n_classes, spec.device)
+    model = load_run_model(run, cfg, spec)
     if trained and "generator_ema" in model.nets:
         del model.nets["generator_ema"]  # samples then come from the trained generator, with its own statistics
     images = quality.generate(model, seed=int(cfg.seed) + 1)

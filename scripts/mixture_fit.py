@@ -137,10 +137,10 @@ def fid_section(run: Path, previous: Path | None, seeds: int, overrides: list[st
     from gensweep.train.checkpoint import load
 
     cfg = run_config(run, overrides)
-    values = {**validate(cfg), "device": torch.device("cpu")}
+    spec = validate(cfg).on(torch.device("cpu"))
     train, val = load_splits(cfg.dataset)
-    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
-    model = load_run_model(run, cfg, values)
+    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, spec.n_classes, spec.device)
+    model = load_run_model(run, cfg, spec)
     mixture = model.mixture
     codes = mixture.codes[: min(mixture.n_seen, mixture.n_codes)].double()
     k = mixture_components(len(codes), mixture.z_dim, mixture.components)

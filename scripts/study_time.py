@@ -57,12 +57,12 @@ def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[flo
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
         cfg = compose(config_name="config", overrides=[*overrides, f"device={device}"])
-    values = validate(cfg)
+    spec = validate(cfg)
     shape = (int(cfg.dataset.channels), int(cfg.dataset.image_size), int(cfg.dataset.image_size))
     torch.manual_seed(0)
-    model = build_model(cfg, values, shape, max(int(cfg.dataset.n_classes), 1))
+    model = build_model(cfg, spec, shape, max(int(cfg.dataset.n_classes), 1))
     model.train()
-    batch = values["batch_size"]
+    batch = spec.batch_size
     x = model.to_input(torch.randint(0, 256, (batch, *shape), dtype=torch.uint8))
     y = torch.randint(0, max(int(cfg.dataset.n_classes), 1), (batch,), device=model.device)
     model.train_step(x, y)  # warm-up
@@ -74,7 +74,7 @@ def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[flo
     if model.device.type == "cuda":
         torch.cuda.synchronize(model.device)
     per_step = (time.perf_counter() - start) / steps
-    return per_step, {"dataset": str(cfg.dataset.name), "epochs": values["n_epochs"], "batch": batch}
+    return per_step, {"dataset": str(cfg.dataset.name), "epochs": spec.n_epochs, "batch": batch}
 
 
 def main() -> None:

@@ -80,14 +80,14 @@ def test_a_model_too_large_for_free_memory_is_refused_before_it_is_allocated(mon
     from gensweep.models.build import build_model
 
     cfg = make_cfg(["model=gan", "device=cpu", "width=64"])
-    values = validate(cfg)
-    model = build_model(cfg, values, (1, 16, 16), 10)
+    spec = validate(cfg)
+    model = build_model(cfg, spec, (1, 16, 16), 10)
     n_params = sum(p.numel() for net in model.nets.values() for p in net.parameters())
     assert all(p.device.type == "cpu" for net in model.nets.values() for p in net.parameters())
     monkeypatch.setattr(gensweep.models.build, "available_memory", lambda device: 16 * n_params)  # exactly enough
-    build_model(cfg, values, (1, 16, 16), 10)
+    build_model(cfg, spec, (1, 16, 16), 10)
     monkeypatch.setattr(gensweep.models.build, "available_memory", lambda device: 16 * n_params - 1)
     state = torch.random.get_rng_state()
     with pytest.raises(ConfigError, match=f"has {n_params:,} parameters: .* GiB .*; lower width or z_dim"):
-        build_model(cfg, values, (1, 16, 16), 10)
+        build_model(cfg, spec, (1, 16, 16), 10)
     assert torch.equal(torch.random.get_rng_state(), state)  # the refused probe drew no random numbers

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 from pathlib import Path
 
 import gensweep.conf
@@ -10,9 +13,11 @@ import torch
 import torch.nn as nn
 from conftest import make_cfg, run_cli
 
-from gensweep.config import validate
+from gensweep.config import model_class, validate
 from gensweep.errors import ConfigError
 from gensweep.models.build import build_model
+
+CONF = Path(gensweep.conf.__file__).parent
 
 BAD = [
     ("z_dim=0", "z_dim=0", "positive integer"),
@@ -50,12 +55,12 @@ def test_invalid_value_is_named(override, names, allowed):
 
 
 def test_depth_limit_depends_on_image_size():
-    assert validate(make_cfg(["model=dcgan", "dataset.image_size=64", "n_layers=5"]))["n_layers"] == 5
-    assert validate(make_cfg(["model=dcgan", "dataset.image_size=64"]))["n_layers"] == 4  # auto
+    assert validate(make_cfg(["model=dcgan", "dataset.image_size=64", "n_layers=5"])).n_layers == 5
+    assert validate(make_cfg(["model=dcgan", "dataset.image_size=64"])).n_layers == 4  # auto
     with pytest.raises(ConfigError, match="n_layers=6 is too deep for 64x64"):
         validate(make_cfg(["model=dcgan", "dataset.image_size=64", "n_layers=6"]))
     # The MLP GAN has no resolution limit on its hidden layers.
-    assert validate(make_cfg(["model=gan", "n_layers=6"]))["n_layers"] == 6
+    assert validate(make_cfg(["model=gan", "n_layers=6"])).n_layers == 6
 
 
 def _built(overrides: list[str]):
@@ -67,6 +72,37 @@ def _optimizer(model) -> tuple[type, float, tuple | None]:
     (kind,) = {type(o) for o in model.optims.values()}
     (group,) = {(g["lr"], g.get("betas")) for o in model.optims.values() for g in o.param_groups}
     return kind, *group
+
+
+def _keyword_parameters(cls: type) -> dict[str, inspect.Parameter]:
+    """The keyword-only parameters the config must give a model's constructor chain: each class's own, plus
+    its parents' except those it passes up itself (WGAN's n_critic becomes the parent's d_steps)."""
+    found: dict[str, inspect.Parameter] = {}
+    supplied: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None or klass is object:
+            continue
+        params = inspect.signature(init).parameters.values()
+        found.update({p.name: p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in supplied})
+        for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(init)))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__":
+                supplied.update(k.arg for k in node.keywords if k.arg)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (CONF / "model").glob("*.yaml")))
+def test_model_files_are_the_only_defaults(name):
+    """A model file lists every key its constructor takes and the constructor defaults none of them: what a run
+    does is read from the YAML alone. Its model is then built from the file as it is."""
+    cfg = make_cfg([f"model={name}", "device=cpu"])
+    keys = set(cfg.model) - {"_target_"}
+    params = _keyword_parameters(model_class(cfg))
+    assert keys == set(params), f"model/{name}.yaml lists {sorted(keys)}; the constructor takes {sorted(params)}"
+    defaulted = [k for k, p in params.items() if p.default is not inspect.Parameter.empty]
+    assert not defaulted, f"{name}'s constructor defaults {defaulted}: the default belongs in model/{name}.yaml"
+    spec = validate(cfg)
+    assert build_model(cfg, spec, spec.image_shape, spec.n_classes).name == name
 
 
 def test_each_model_file_builds_its_recipe():

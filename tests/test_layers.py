@@ -1,8 +1,8 @@
 """The package's layers only look down: no module imports from a layer above its own.
 
-From the bottom: shared errors and files; datasets; models; metrics (which score a model's samples);
-artifacts (grids, plots, interpolations a run draws); the trainer; config checks, run paths and the sweep
-report; resuming; a job and scoring; the command line. Imports inside functions count as well.
+From the bottom: shared errors, value checks, files and the run spec; datasets; models; metrics (which score
+a model's samples); artifacts (grids, plots, interpolations a run draws); the trainer; config checks, run paths
+and the sweep report; resuming; a job and scoring; the command line. Imports inside functions count as well.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "gensweep"
 LAYERS = [
-    {"", "columns", "errors", "files", "placement"},
+    {"", "checks", "columns", "errors", "files", "placement", "spec"},
     {"data"},
     {"models"},
     {"metrics"},

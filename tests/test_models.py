@@ -11,8 +11,10 @@ from conftest import DEVICES, SMOKE, make_cfg, on_device, train_run
 from PIL import Image
 
 from gensweep.config import resolve_device, validate
+from gensweep.errors import CheckpointError
 from gensweep.files import read_csv
 from gensweep.models.build import build_model
+from gensweep.train import checkpoint
 
 MODELS = ["vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan"]
 ESTIMATE = {"gan": "jsd", "dcgan": "jsd", "cdcgan": "jsd", "wgan": "emd", "wgan_gp": "emd"}
@@ -217,13 +219,6 @@ def test_vae_samples_from_its_prior_unless_asked_for_the_mixture():
     assert gmm.mixture.n_seen == 32
     assert torch.allclose(gmm.mixture.codes[:32], means, atol=1e-5)
     assert torch.equal(gmm.sample(z), gmm.decode(gmm.mixture.draw(z)))
-    # a checkpoint of either sampler loads into the other: a run's samples can be scored either way
-    prior.load_training_state(gmm.training_state())
-    assert torch.equal(prior.sample(z), gmm.decode(z))
-    fresh = _build(["model=vae", "z_dim=4", "width=8", "model.sampler=gmm"])
-    fresh.load_training_state(_build(["model=vae", "z_dim=4", "width=8"]).training_state())
-    fresh.eval()
-    assert fresh.mixture.n_seen == 0 and torch.equal(fresh.sample(z), fresh.decode(z))  # the prior, until codes come
 
 
 @pytest.mark.parametrize(
@@ -243,33 +238,30 @@ def test_mlp_learning_rate_follows_width(model, width, arch, expected):
     assert rates == pytest.approx([expected] * len(rates)) and built.lr == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("overrides", [["model=wgan"], ["model=cae", "z_dim=4"]])
-def test_checkpoints_of_the_layout_before_nn_module_still_load(overrides):
-    """Checkpoints from before models were nn.Modules kept each network's state_dict by name and the counters
-    or latent codes under "extra"; they load into the same model now, counters and codes included."""
+@pytest.mark.parametrize(
+    "overrides, other",
+    [
+        (["model=wgan"], None),  # a checkpoint of another layout: networks by name, counters under "extra"
+        (["model=vae", "z_dim=4"], ["model=vae", "z_dim=4", "model.sampler=gmm"]),  # the other sampler's
+    ],
+)
+def test_a_checkpoint_of_another_layout_is_refused_in_one_line(tmp_path, overrides, other):
+    """A checkpoint this version did not write for this model is refused with one line naming the file and the
+    fix."""
     model = _build([*overrides, "width=8"])
-    x, y = torch.rand(16, 1, 16, 16), torch.zeros(16, dtype=torch.long)
-    for _ in range(3):
-        model.train_step(model.to_input((x * 255).to(torch.uint8)), y)
-    new = model.training_state()
-    old = {
-        "nets": {name: net.state_dict() for name, net in model.nets.items()},
-        "optims": new["optims"],
-        "scaler": None,
-    }
-    if "mixture.codes" in new["weights"]:
-        old["extra"] = {"codes": model.mixture.codes.clone(), "n_seen": model.mixture.n_seen}
+    state = model.training_state()
+    if other is None:
+        state = {"nets": {name: net.state_dict() for name, net in model.nets.items()}, "optims": state["optims"]}
     else:
-        old["extra"] = {"g_steps": model.g_steps, "d_since_g": model.d_since_g}
+        state = _build([*other, "width=8"]).training_state()
+    path = tmp_path / "checkpoint.pt"
     fresh = _build([*overrides, "width=8"])
-    fresh.load_training_state(old)
-    for key, value in model.state_dict().items():
-        if isinstance(value, torch.Tensor):
-            assert torch.equal(fresh.state_dict()[key], value), key
-    if "extra" in old and "g_steps" in old["extra"]:
-        assert (fresh.g_steps, fresh.d_since_g) == (model.g_steps, model.d_since_g) != (0, 0)
-    else:
-        assert fresh.mixture.n_seen == model.mixture.n_seen == 48
+    identity = {"model": fresh.name}
+    with pytest.raises(CheckpointError) as err:
+        checkpoint.restore_model(path, {"identity": identity, "model": state}, identity, fresh)
+    message = str(err.value)
+    assert "\n" not in message and str(path) in message and "networks of another layout" in message, message
+    assert message.endswith(checkpoint.RESUME_FIX)
 
 
 @pytest.mark.slow

@@ -179,9 +179,10 @@ def test_sweep_resume_continues_only_unfinished_jobs_and_refuses_a_finished_swee
     assert [r["epoch"] for r in read_csv(sweep / "1" / "metrics.csv")] == ["1"]
 
 
-def test_a_run_saved_before_the_config_groups_were_renamed_still_scores_and_resumes(tmp_path):
-    """Run folders written before `arm` became `model_preset` and the logger became a group keep working:
-    their record is read in today's names."""
+def test_a_run_saved_by_another_version_is_refused_in_one_line_and_kept(tmp_path):
+    """A run folder whose record names a group this version does not have (as one saved before `arm` became
+    `model_preset`), or whose config lacks keys this version has (before the logger became a group), is not
+    resumed or scored: one line, exit 2, and the folder and everything beside it stay as they were."""
     first = run_cli(["model_preset=gan_conv", "n_epochs=1", *QUICK], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     (run,) = _runs(tmp_path)
@@ -189,21 +190,17 @@ def test_a_run_saved_before_the_config_groups_were_renamed_still_scores_and_resu
     overrides.write_text(overrides.read_text().replace("model_preset=gan_conv", "arm=gan_conv"))
     config.write_text(config.read_text().replace("logger:\n  name: csv\n", "logger: csv\n"))
     assert "arm=gan_conv" in overrides.read_text() and "logger: csv" in config.read_text()
+    before = tree_hash(tmp_path)
+    again = run_cli(["n_epochs=2", f"resume={run}", *QUICK], cwd=tmp_path)
+    assert again.returncode == 2 and again.stderr.count("\n") == 1, again.stderr
+    assert "the run's saved settings do not compose in this version of gensweep" in again.stderr
+    assert again.stderr.rstrip().endswith("start a fresh run")
     score = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gensweep.score",
-            str(run),
-            "metrics.backbone=classifier",
-            "metrics.classifier_steps=20",
-        ],
+        [sys.executable, "-m", "gensweep.score", str(run), "metrics.classifier_steps=20"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
     )
-    assert score.returncode == 0, score.stderr
-    again = run_cli(["n_epochs=2", f"resume={run}", *QUICK], cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2"]
-    assert "model_preset=gan_conv" in overrides.read_text()  # the resume's own record, in today's names
+    assert score.returncode == 1 and score.stderr.count("\n") == 1, score.stderr
+    assert "was saved by another version of gensweep (its config lacks logger.name)" in score.stderr
+    assert tree_hash(tmp_path) == before

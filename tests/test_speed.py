@@ -19,9 +19,9 @@ from gensweep.models.build import build_model
 
 def _model(name: str, **options):
     cfg = make_cfg([f"model={name}", "device=cpu"])
-    values = validate(cfg)
+    spec = validate(cfg)
     torch.manual_seed(0)
-    model = build_model(cfg, values, (1, 16, 16), 10)
+    model = build_model(cfg, spec, (1, 16, 16), 10)
     model.accelerate(**options)
     return model
 

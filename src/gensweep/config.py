@@ -14,72 +14,12 @@ import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from gensweep import checks
 from gensweep.errors import ConfigError
 from gensweep.models.base import PRECISIONS
 from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
 from gensweep.placement import jobs_per_gpu_error
-
-
-def _positive_int(key: str, value: Any, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{key}={value!r} is invalid: must be a positive integer (e.g. {key}={example})")
-    return value
-
-
-def _positive_float(key: str, value: Any, example: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
-        raise ConfigError(f"{key}={value!r} is invalid: must be a positive number (e.g. {key}={example})")
-    return float(value)
-
-
-def _non_negative_float(key: str, value: Any, example: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-        raise ConfigError(f"{key}={value!r} is invalid: must be a number >= 0 (e.g. {key}={example})")
-    return float(value)
-
-
-def _check_model_keys(model: DictConfig) -> None:
-    """The optional model keys the models share (present only in the models that use them)."""
-    for key, example in (("d_steps", "1"), ("n_critic", "5"), ("gmm_components", "10")):
-        if key in model:
-            _positive_int(f"model.{key}", model[key], example)
-    for key in ("warmup_g_steps", "refresh_every", "estimate_steps"):
-        if key in model and (isinstance(model[key], bool) or not isinstance(model[key], int) or model[key] < 0):
-            raise ConfigError(f"model.{key}={model[key]!r} is invalid: must be an integer >= 0 (0 turns it off)")
-    if "warmup_critic_steps" in model:
-        _positive_int("model.warmup_critic_steps", model.warmup_critic_steps, "100")
-    for key, what, example in (("dropout", "a probability", "0.3"), ("ema", "the average's decay", "0.999")):
-        value = model.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ConfigError(
-                f"model.{key}={value!r} is invalid: {what} in [0, 1), 0 turns it off (e.g. model.{key}={example})"
-            )
-    if model.get("lr_width_ref") is not None:
-        _positive_int("model.lr_width_ref", model.lr_width_ref, "256")
-    if "minibatch_std" in model and not isinstance(model.minibatch_std, bool):
-        raise ConfigError(f"model.minibatch_std={model.minibatch_std!r} is invalid: use true or false")
-    if "sampler" in model and model.sampler not in ("prior", "gmm"):
-        raise ConfigError(
-            f"model.sampler={model.sampler!r} is invalid: use prior (z ~ N(0, I)) or gmm (a mixture "
-            "fitted to the latent codes)"
-        )
-    if "g_norm" in model and model.g_norm not in ("batch", "none"):
-        raise ConfigError(f"model.g_norm={model.g_norm!r} is invalid: use batch or none")
-    if "clip" in model:
-        _positive_float("model.clip", model.clip, "0.01")
-    if "penalty" in model:
-        _non_negative_float("model.penalty", model.penalty, "10")
-    if "betas" in model:
-        betas = list(model.betas) if not isinstance(model.betas, (str, int, float)) else None
-        if (
-            betas is None
-            or len(betas) != 2
-            or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)
-        ):
-            raise ConfigError(
-                f"model.betas={model.betas!r} is invalid: Adam's betas are two numbers in [0, 1) "
-                "(e.g. model.betas=[0.5,0.999])"
-            )
+from gensweep.spec import RunSpec
 
 
 def _check_probe_keys(probe: DictConfig) -> None:
@@ -90,9 +30,9 @@ def _check_probe_keys(probe: DictConfig) -> None:
             "(e.g. metrics.probe.steps=200)"
         )
     for key, example in (("batch_size", "32"), ("width", "16"), ("n_train", "2000"), ("n_test", "1000")):
-        _positive_int(f"metrics.probe.{key}", probe[key], example)
-    _positive_float("metrics.probe.lr", probe.lr, "1e-3")
-    _non_negative_float("metrics.probe.penalty", probe.penalty, "10")
+        checks.positive_int(f"metrics.probe.{key}", probe[key], example)
+    checks.positive_float("metrics.probe.lr", probe.lr, "1e-3")
+    checks.non_negative_float("metrics.probe.penalty", probe.penalty, "10")
 
 
 def compose_config(overrides: list[str]) -> DictConfig:
@@ -103,25 +43,19 @@ def compose_config(overrides: list[str]) -> DictConfig:
         return compose(config_name="config", overrides=overrides)
 
 
-# Config groups renamed since runs were first saved: old run folders' overrides still compose and resume
-RENAMED_GROUPS = {"arm": "model_preset"}
+def missing_keys(saved: DictConfig) -> list[str]:
+    """The keys this version's config has and a run folder's saved config lacks (the model's and the
+    dataset's own keys aside): a run saved by another version, which this one does not read."""
 
+    def keys(node: Any, prefix: str = "") -> set[str]:
+        if not isinstance(node, DictConfig):
+            return {prefix}
+        return {k for name in node for k in keys(node._get_node(name), f"{prefix}{name}.")}
 
-def upgrade_overrides(overrides: list[str]) -> list[str]:
-    """A saved run's or sweep's overrides in today's group names (`arm=` is `model_preset=` now)."""
-    upgraded = []
-    for arg in overrides:
-        key, sep, value = arg.partition("=")
-        upgraded.append(f"{RENAMED_GROUPS.get(key, key)}{sep}{value}")
-    return upgraded
-
-
-def upgrade_saved_config(cfg: DictConfig) -> DictConfig:
-    """A run folder's saved config in today's layout: the logger became a group (`logger: csv` is
-    `logger: {name: csv}`)."""
-    if isinstance(cfg.get("logger"), str):
-        cfg.logger = {"name": cfg.logger}
-    return cfg
+    current = compose_config([])
+    ours = {k for k in keys(current) if not k.startswith(("model.", "dataset.", "hydra."))}
+    theirs = keys(saved)
+    return sorted(k.rstrip(".") for k in ours - theirs)
 
 
 def resolve_device(spec: Any) -> torch.device:
@@ -157,20 +91,20 @@ def model_class(cfg: DictConfig) -> type:
         raise ConfigError(f"model._target_={target!r} cannot be imported: {err}") from err
 
 
-def validate(cfg: DictConfig) -> dict[str, Any]:
-    """Check the user-facing keys; return the resolved values (n_layers 'auto' -> an int, device)."""
+def validate(cfg: DictConfig) -> RunSpec:
+    """Check the user-facing keys and return the run's spec; a problem raises ConfigError (one line)."""
     data = cfg.dataset
-    size = _positive_int("dataset.image_size", data.image_size, "32")
+    size = checks.positive_int("dataset.image_size", data.image_size, "32")
     if size < 4:
         raise ConfigError(f"dataset.image_size={size} is invalid: images must be at least 4x4")
-    _positive_int("dataset.channels", data.channels, "3")
+    checks.positive_int("dataset.channels", data.channels, "3")
     if data.get("subset") is not None:
-        _positive_int("dataset.subset", data.subset, "256")
-    z_dim = _positive_int("z_dim", cfg.z_dim, "50")
-    width = _positive_int("width", cfg.width, "64")
-    batch_size = _positive_int("batch_size", cfg.batch_size, "128")
-    n_epochs = _positive_int("n_epochs", cfg.n_epochs, "20")
-    lr = _positive_float("lr", cfg.lr, "2e-4")
+        checks.positive_int("dataset.subset", data.subset, "256")
+    z_dim = checks.positive_int("z_dim", cfg.z_dim, "50")
+    width = checks.positive_int("width", cfg.width, "64")
+    batch_size = checks.positive_int("batch_size", cfg.batch_size, "128")
+    n_epochs = checks.positive_int("n_epochs", cfg.n_epochs, "20")
+    lr = checks.positive_float("lr", cfg.lr, "2e-4")
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or cfg.seed < 0:
         raise ConfigError(f"seed={cfg.seed!r} is invalid: must be a non-negative integer (e.g. seed=0)")
     cls = model_class(cfg)
@@ -179,7 +113,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
             f"model={cls.name} needs class labels and dataset={data.name} has n_classes={data.get('n_classes')}: "
             "pick a labelled dataset (CelebA: dataset.label_attribute=Smiling dataset.n_classes=2)"
         )
-    _check_model_keys(cfg.model)
+    cls.check_keys(cfg.model)
     arch = cfg.model.get("arch", cls.arch)
     if arch not in ARCHS:
         raise ConfigError(f"model.arch={arch!r} is invalid: use one of {', '.join(ARCHS)}")
@@ -188,7 +122,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
         deepest = max_conv_layers(size, size)
         if n_layers == "auto":
             n_layers = auto_conv_layers(size, size)
-        _positive_int("n_layers", n_layers, "auto")
+        checks.positive_int("n_layers", n_layers, "auto")
         if n_layers > deepest:
             raise ConfigError(
                 f"n_layers={n_layers} is too deep for {size}x{size} images: each conv stage halves the image, "
@@ -197,7 +131,7 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
     else:
         if n_layers == "auto":
             n_layers = 3
-        _positive_int("n_layers", n_layers, "3")
+        checks.positive_int("n_layers", n_layers, "3")
     backbone = cfg.metrics.backbone
     if backbone not in ("classifier", "inception", "none"):
         raise ConfigError(f"metrics.backbone={backbone!r} is invalid: use classifier, inception or none")
@@ -207,18 +141,17 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
             f"metrics.inception_weights={weights}: no such file; pass the path of an Inception-v3 FID "
             "weights file, leave it null to download the weights, or use metrics.backbone=classifier"
         )
-    metrics_every = _positive_int("metrics.every", cfg.metrics.every, "5")
-    if _positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000") < 2:
+    metrics_every = checks.positive_int("metrics.every", cfg.metrics.every, "5")
+    if checks.positive_int("metrics.n_samples", cfg.metrics.n_samples, "1000") < 2:
         raise ConfigError(
             "metrics.n_samples=1 is invalid: FID and KID need at least 2 images (e.g. metrics.n_samples=1000)"
         )
-    _positive_int("metrics.kid_subsets", cfg.metrics.kid_subsets, "50")
-    _positive_int("metrics.classifier_steps", cfg.metrics.classifier_steps, "1000")
-    if cfg.metrics.get("probe") is not None:  # absent from the saved config of a run made before the probe
-        _check_probe_keys(cfg.metrics.probe)
+    checks.positive_int("metrics.kid_subsets", cfg.metrics.kid_subsets, "50")
+    checks.positive_int("metrics.classifier_steps", cfg.metrics.classifier_steps, "1000")
+    _check_probe_keys(cfg.metrics.probe)
     if cfg.trainer.eval_batches is not None:
-        _positive_int("trainer.eval_batches", cfg.trainer.eval_batches, "8")
-    _positive_int("trainer.sample_every", cfg.trainer.sample_every, "1")
+        checks.positive_int("trainer.eval_batches", cfg.trainer.eval_batches, "8")
+    checks.positive_int("trainer.sample_every", cfg.trainer.sample_every, "1")
     precision = str(cfg.trainer.get("precision", 32))
     if precision not in PRECISIONS:
         raise ConfigError(f"trainer.precision={precision} is invalid: use 32, bf16 or 16-mixed")
@@ -240,13 +173,19 @@ def validate(cfg: DictConfig) -> dict[str, Any]:
 
         if not available():
             raise ConfigError(f"logger=tensorboard needs the tensorboard package, which is not installed: {HINT}")
-    return {
-        "metrics_every": metrics_every,
-        "z_dim": z_dim,
-        "n_layers": n_layers,
-        "width": width,
-        "batch_size": batch_size,
-        "n_epochs": n_epochs,
-        "lr": lr,
-        "device": device,
-    }
+    channels = int(data.channels)
+    return RunSpec(
+        model=cls.name,
+        dataset=str(data.name),
+        image_shape=(channels, size, size),
+        n_classes=int(data.get("n_classes") or 0),
+        z_dim=z_dim,
+        n_layers=n_layers,
+        width=width,
+        lr=lr,
+        batch_size=batch_size,
+        n_epochs=n_epochs,
+        seed=cfg.seed,
+        metrics_every=metrics_every,
+        device=device,
+    )

@@ -29,7 +29,6 @@ from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
 from gensweep.resume import completed, epochs_trained
-from gensweep.resume import identity as run_identity
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
 if TYPE_CHECKING:
@@ -65,7 +64,7 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     With `resume`, a sweep job whose folder has no checkpoint yet starts fresh (it never ran); a single run
     asked to resume a folder without one is an error.
     """
-    values = validate(cfg)
+    spec = validate(cfg)
     mode = resume_mode(cfg.resume)
     resume = mode != "off" and (run_dir / CHECKPOINT).exists()
     if multirun and os.environ.get("SUBMITIT_EXECUTOR") and (run_dir / CHECKPOINT).exists():
@@ -81,18 +80,17 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
     from gensweep.metrics.quality import QualityMetrics
     from gensweep.train.loop import Trainer, seed_everything
 
-    if values["device"].type == "cuda":
-        torch.cuda.set_device(values["device"])  # a job on cuda:N then opens no CUDA context on cuda:0
+    if spec.device.type == "cuda":
+        torch.cuda.set_device(spec.device)  # a job on cuda:N then opens no CUDA context on cuda:0
     seed_everything(cfg.seed)
     full_train, val_set = load_splits(cfg.dataset)
     train_set = apply_subset(full_train, cfg.dataset.get("subset"))
-    if values["batch_size"] > len(train_set):
+    if spec.batch_size > len(train_set):
         raise ConfigError(
-            f"batch_size={values['batch_size']} is larger than the training set ({len(train_set)} images): "
+            f"batch_size={spec.batch_size} is larger than the training set ({len(train_set)} images): "
             "lower batch_size or raise dataset.subset"
         )
-    model = build_model(cfg, values, train_set.shape, int(cfg.dataset.n_classes))
-    identity = run_identity(cfg, values)  # what a resume must match: also checked before Hydra starts
+    model = build_model(cfg, spec, train_set.shape, spec.n_classes)
     log.info(
         "%s on %s %s, %d train / %d val images, device %s, run folder %s",
         model.name,
@@ -100,42 +98,42 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         "x".join(map(str, train_set.shape)),
         len(train_set),
         len(val_set),
-        values["device"],
+        spec.device,
         run_dir,
     )
-    if model.lr != values["lr"]:
+    if model.lr != spec.lr:
         log.info(
             "learning rate %.3g: lr=%g scaled to width %d by model.lr_width_ref=%s",
             model.lr,
-            values["lr"],
-            values["width"],
+            spec.lr,
+            spec.width,
             cfg.model.get("lr_width_ref"),
         )
     probe = None
     if cfg.metrics.probe.steps > 0:
         from gensweep.metrics.probe import DivergenceProbe
 
-        probe = DivergenceProbe(cfg.metrics.probe, full_train, val_set, values["device"])
+        probe = DivergenceProbe(cfg.metrics.probe, full_train, val_set, spec.device)
     quality = None
     if cfg.metrics.backbone != "none":
         # Building a backbone draws random initial weights: in a forked RNG, so a cached or a freshly trained
         # classifier, or no metrics at all, leave training with the same random stream.
-        device = values["device"]
+        device = spec.device
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, int(cfg.dataset.n_classes), device)
+            quality = QualityMetrics(cfg.metrics, cfg.dataset, full_train, val_set, spec.n_classes, device)
     trainer = Trainer(
         model,
         train_set,
         val_set,
         run_dir=run_dir,
-        n_epochs=values["n_epochs"],
-        batch_size=values["batch_size"],
-        seed=cfg.seed,
-        identity=identity,
+        n_epochs=spec.n_epochs,
+        batch_size=spec.batch_size,
+        seed=spec.seed,
+        identity=spec.identity,
         trainer_cfg=cfg.trainer,
         quality=quality,
         probe=probe,
-        quality_every=values["metrics_every"],
+        quality_every=spec.metrics_every,
         tensorboard=cfg.logger.name == "tensorboard",
     )
     return trainer, resume

@@ -23,47 +23,34 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from gensweep.config import compose_config, model_class, upgrade_overrides, validate
+from gensweep.config import compose_config, validate
 from gensweep.errors import CheckpointError, ConfigError
 from gensweep.files import CHECKPOINT
 from gensweep.paths import RUNS, SWEEPS, resume_mode
+from gensweep.spec import RunSpec
 
 # Keys a resumed sweep may change: how long, where, and the resume itself.
 FREE_IN_SWEEP = ("resume", "n_epochs", "device", "trainer.progress")
 
 
-def identity(cfg: DictConfig, values: dict[str, Any]) -> dict[str, Any]:
-    """What a checkpoint must match to be continued by this config (the settings that shape the networks)."""
-    data = cfg.dataset
-    return {
-        "model": model_class(cfg).name,
-        "dataset": str(data.name),
-        "image_shape": [int(data.channels), int(data.image_size), int(data.image_size)],
-        "z_dim": values["z_dim"],
-        "n_layers": values["n_layers"],
-        "width": values["width"],
-    }
-
-
-def load_run_model(run: Path, cfg: DictConfig, values: dict[str, Any], fix: str | None = None) -> Any:
-    """The model `cfg` builds (on `values["device"]`), holding `run`'s checkpoint; CheckpointError (one line,
+def load_run_model(run: Path, cfg: DictConfig, spec: RunSpec, fix: str | None = None) -> Any:
+    """The model `cfg` builds (on `spec.device`), holding `run`'s checkpoint; CheckpointError (one line,
     ending in `fix`) when the checkpoint is unreadable or belongs to other settings or another layout."""
     from gensweep.models.build import build_model
     from gensweep.train import checkpoint
 
     path = run / CHECKPOINT
     state = checkpoint.load(path)
-    ident = identity(cfg, values)
-    model = build_model(cfg, values, tuple(ident["image_shape"]), int(cfg.dataset.n_classes))
-    checkpoint.restore_model(path, state, ident, model, fix or checkpoint.RESUME_FIX)
+    model = build_model(cfg, spec, spec.image_shape, spec.n_classes)
+    checkpoint.restore_model(path, state, spec.identity, model, fix or checkpoint.RESUME_FIX)
     return model
 
 
-def check_run(run: Path, cfg: DictConfig, values: dict[str, Any]) -> None:
+def check_run(run: Path, cfg: DictConfig, spec: RunSpec) -> None:
     """Raise CheckpointError (one line) unless `run`'s checkpoint loads into the model this config builds."""
     import torch
 
-    load_run_model(run, cfg, {**values, "device": torch.device("cpu")})
+    load_run_model(run, cfg, spec.on(torch.device("cpu")))
 
 
 def choose(cfg: DictConfig) -> Path:
@@ -71,7 +58,7 @@ def choose(cfg: DictConfig) -> Path:
 
     Raises ConfigError / CheckpointError with one line saying what was found and why nothing fits."""
 
-    values = validate(cfg)
+    spec = validate(cfg)
     if resume_mode(cfg.resume) == "path":
         run = Path(str(cfg.resume)).expanduser()
         if not run.exists():
@@ -83,7 +70,7 @@ def choose(cfg: DictConfig) -> Path:
             raise ConfigError(
                 f"resume={cfg.resume}: {cfg.resume} has no {CHECKPOINT} to continue from; start without resume"
             )
-        check_run(run, cfg, values)
+        check_run(run, cfg, spec)
         return run
     runs = sorted((p.parent for p in Path(RUNS).glob(f"*/*/{CHECKPOINT}")), reverse=True)
     if not runs:
@@ -93,12 +80,11 @@ def choose(cfg: DictConfig) -> Path:
     reasons = []
     for run in runs:
         try:
-            check_run(run, cfg, values)
+            check_run(run, cfg, spec)
             return run
         except CheckpointError as err:
             reasons.append(f"{run.relative_to(RUNS)} ({_why(err)})")
-    ident = identity(cfg, values)
-    wanted = " ".join(f"{k}={ident[k]}" for k in ("model", "dataset", "z_dim", "n_layers", "width"))
+    wanted = f"model={spec.model} dataset={spec.dataset} {spec.settings}"
     shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
     raise ConfigError(
         f"resume=true: no run under {RUNS}/ fits {wanted}; found {shown}; pass resume=<folder>, or start without resume"
@@ -170,14 +156,17 @@ def _prepare_run(argv: list[str], asked: str) -> list[str]:
     if resume_mode(target) == "path":
         record = Path(target).expanduser() / ".hydra" / "overrides.yaml"
         if record.is_file():  # the run's own settings, under the command's
-            own = {
-                _key(a): a
-                for a in upgrade_overrides(list(OmegaConf.load(record)))
-                if not _is_hydra(a) and _key(a) != "resume"
-            }
+            own = {_key(a): a for a in list(OmegaConf.load(record)) if not _is_hydra(a) and _key(a) != "resume"}
             own.update({_key(a): a for a in options})
             options = list(own.values())
-    cfg = compose_config([*options, f"resume={target}"])
+    try:
+        cfg = compose_config([*options, f"resume={target}"])
+    except HydraException as err:  # the run's own record names groups or keys this version does not have
+        first = str(err).strip().splitlines()[0]
+        raise ConfigError(
+            f"resume={target}: the run's saved settings do not compose in this version of gensweep ({first}); "
+            "start a fresh run"
+        ) from err
     run = choose(cfg)
     _refuse_if_done(run, int(cfg.n_epochs))
     if resume_mode(target) == "latest":
@@ -222,7 +211,7 @@ def _warn_dropped_settings(run: Path, options: list[str]) -> None:
     """resume=true continues a run with the command's settings: say which of the run's own it drops or
     changes (e.g. its dataset.subset), since only the networks' shapes had to match."""
     record = run / ".hydra" / "overrides.yaml"
-    saved = upgrade_overrides(list(OmegaConf.load(record))) if record.is_file() else []
+    saved = list(OmegaConf.load(record)) if record.is_file() else []
     own = [a for a in saved if not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP]
     ours = {_key(a): a for a in options}
     changed = [
@@ -274,7 +263,7 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
             )
     theirs = {
         _key(a): a
-        for a in upgrade_overrides(list(OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task))
+        for a in list(OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task)
         if _key(a) not in FREE_IN_SWEEP
     }
     ours = {_key(a): a for a in argv if not a.startswith("-") and not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP}

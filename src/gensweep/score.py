@@ -22,13 +22,13 @@ import torch
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 
-from gensweep.config import compose_config, upgrade_saved_config, validate
+from gensweep.config import compose_config, missing_keys, validate
 from gensweep.errors import CheckpointError, ConfigError, DatasetError
 from gensweep.files import CHECKPOINT
 
 
 def run_config(run: Path, overrides: list[str]) -> DictConfig:
-    """The config a run folder was trained with (brought up to today's keys), with `overrides` merged on top;
+    """The config a run folder was trained with, with `overrides` merged on top;
     the model and dataset stay the run's own (overriding them is refused)."""
     saved = run / ".hydra" / "config.yaml"
     if not saved.is_file():
@@ -41,7 +41,13 @@ def run_config(run: Path, overrides: list[str]) -> DictConfig:
             f"{' '.join(groups)}: a run folder is scored on its own model and dataset; "
             "override their keys (e.g. metrics.n_samples=2000) or score an image folder instead"
         )
-    cfg = upgrade_saved_config(OmegaConf.load(saved))
+    cfg = OmegaConf.load(saved)
+    lacking = missing_keys(cfg)
+    if lacking:
+        raise ConfigError(
+            f"{run} was saved by another version of gensweep (its config lacks {', '.join(lacking[:3])}"
+            f"{' ...' if len(lacking) > 3 else ''}); score a folder of its sample images instead"
+        )
     cfg.merge_with_dotlist([o for o in overrides if "=" in o])
     return cfg
 
@@ -63,12 +69,12 @@ def score(what: str, overrides: list[str]) -> dict:
     cfg.logger.name = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
     if cfg.metrics.backbone == "none":
         raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")
-    values = validate(cfg)
+    spec = validate(cfg)
     train, val = load_splits(cfg.dataset)
-    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, int(cfg.dataset.n_classes), values["device"])
-    # the probe, unless it is off (steps=0) or the run predates it; a folder of images is scored without it
-    probe_cfg = cfg.metrics.get("probe")
-    probe = DivergenceProbe(probe_cfg, train, val, values["device"]) if probe_cfg and probe_cfg.steps > 0 else None
+    quality = QualityMetrics(cfg.metrics, cfg.dataset, train, val, spec.n_classes, spec.device)
+    # the probe, unless it is off (steps=0)
+    probe_cfg = cfg.metrics.probe
+    probe = DivergenceProbe(probe_cfg, train, val, spec.device) if probe_cfg.steps > 0 else None
     probe_scores: dict[str, float] = {}
     if is_run:
         from gensweep.resume import load_run_model
@@ -76,7 +82,7 @@ def score(what: str, overrides: list[str]) -> dict:
         model = load_run_model(
             path,
             cfg,
-            values,
+            spec,
             fix="the run's .hydra/config.yaml does not describe this "
             "checkpoint; score a folder of its sample images instead",
         )
@@ -86,7 +92,7 @@ def score(what: str, overrides: list[str]) -> dict:
     elif what == "train":
         images = quality.floor_images  # the training images the floor is computed from
         if probe is not None:
-            probe_scores = real_floor(probe_cfg, train, val, values["device"], seed=int(cfg.seed) + 2)
+            probe_scores = real_floor(probe_cfg, train, val, spec.device, seed=int(cfg.seed) + 2)
     elif what == "noise":
         images = torch.rand((quality.n, *train.shape), generator=torch.Generator().manual_seed(0))
         if probe is not None:

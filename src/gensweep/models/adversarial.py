@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import torch
 import torch.nn as nn
 
+from gensweep import checks
 from gensweep.models.base import GenerativeModel
-from gensweep.models.nets import build_discriminator, build_generator
+from gensweep.models.nets import ARCHS, build_discriminator, build_generator
 
 # Noise the averaged generator's batch-norm statistics are measured on: 4,096 draws, in batches of 256
 STANDING_BATCHES, STANDING_BATCH_SIZE = 16, 256
@@ -35,18 +36,18 @@ class Adversarial(GenerativeModel):
     def __init__(
         self,
         *,
-        arch: str | None = None,
-        d_steps: int = 1,
-        dropout: float = 0.0,
-        ema: float = 0.0,
-        g_norm: str = "none",
-        lr_width_ref: int | None = None,
+        arch: str,
+        d_steps: int,
+        dropout: float,
+        ema: float,
+        g_norm: str,
+        lr_width_ref: int | None,
         minibatch_std: bool,
         estimate_steps: int,
         **common,
     ) -> None:
         super().__init__(**common)
-        self.arch = arch or self.arch  # the class's own unless model.arch says otherwise
+        self.arch = arch
         if lr_width_ref and self.arch == "mlp":
             # `lr` is the rate at width lr_width_ref; narrower MLPs take larger steps, wider ones smaller. Adam-
             # type rates of hidden layers scale inversely with width (muP, Yang et al. 2021); the square root is
@@ -71,6 +72,20 @@ class Adversarial(GenerativeModel):
         self.init_weights()
         if self.ema > 0:  # a frozen copy that trails the generator's weights; it draws every sample
             self.nets["generator_ema"] = copy.deepcopy(self.nets["generator"]).requires_grad_(False).eval()
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        if "d_steps" in model:  # the Wasserstein models give it as n_critic
+            checks.positive_int("model.d_steps", model["d_steps"], "1")
+        checks.one_of("model.arch", model["arch"], {a: "" for a in ARCHS})
+        checks.fraction("model.dropout", model["dropout"], "a probability", "0.3")
+        checks.fraction("model.ema", model["ema"], "the average's decay", "0.999")
+        checks.one_of("model.g_norm", model["g_norm"], {"batch": "", "none": ""})
+        if model["lr_width_ref"] is not None:
+            checks.positive_int("model.lr_width_ref", model["lr_width_ref"], "256")
+        checks.boolean("model.minibatch_std", model["minibatch_std"])
+        checks.non_negative_int("model.estimate_steps", model["estimate_steps"])
+        super().check_keys(model)
 
     def build_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {name: self.make_optimizer(self.nets[name].parameters()) for name in ("generator", "discriminator")}

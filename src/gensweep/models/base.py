@@ -12,7 +12,7 @@ and `eval()` cover all of it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -62,6 +62,11 @@ class GenerativeModel(nn.Module):
         self.amp_dtype: torch.dtype | None = None  # autocast dtype of train_step (None: float32)
         self.scaler: torch.amp.GradScaler | None = None  # float16 only: keeps small gradients from underflowing
         self.memory_format = torch.contiguous_format
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        """Refuse a bad value of this model's own keys (`model.*`) with one line (ConfigError). Each class
+        checks the keys its constructor adds, then hands the rest to its parent's check."""
 
     # --- speed options (the trainer's precision / channels_last / compile keys) ---------------------------
     def accelerate(self, precision: str = "32", channels_last: bool = False, compile: bool = False) -> list[str]:
@@ -201,21 +206,8 @@ class GenerativeModel(nn.Module):
         }
 
     def load_training_state(self, state: dict[str, Any]) -> None:
-        self.load_state_dict(state["weights"] if "weights" in state else _weights_of_old_layout(state))
+        self.load_state_dict(state["weights"])
         for k, opt in self.optims.items():
             opt.load_state_dict(state["optims"][k])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-
-
-def _weights_of_old_layout(state: dict[str, Any]) -> dict[str, Any]:
-    """A checkpoint of the version before models were nn.Modules (networks by name, counters or latent codes
-    in "extra") as the state_dict of the same model now."""
-    weights = {f"nets.{name}.{k}": v for name, net in state["nets"].items() for k, v in net.items()}
-    extra = state.get("extra") or {}
-    if "codes" in extra:  # an autoencoder's ex-post mixture
-        weights["mixture.codes"] = extra["codes"]
-        weights["mixture._extra_state"] = {"n_seen": extra["n_seen"]}
-    elif extra:  # the GAN family's step counters
-        weights["_extra_state"] = extra
-    return weights

@@ -12,14 +12,14 @@ from omegaconf import DictConfig
 
 from gensweep.errors import ConfigError
 from gensweep.models.base import GenerativeModel
+from gensweep.spec import RunSpec
 
 
-def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
-    """Instantiate `model._target_` with the validated top-level keys and the data's shape.
+def build_model(cfg: DictConfig, spec: RunSpec, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
+    """Instantiate `model._target_` with the run's spec and the data's shape.
 
     The model is first built on the meta device (no memory, no random draws) to refuse one whose weights and
     optimizer state cannot fit, before allocating anything: a huge `width` otherwise fills memory first."""
-    settings = f"z_dim={values['z_dim']} n_layers={values['n_layers']} width={values['width']}"
     name = cfg.model._target_.rsplit(".", 1)[-1]
 
     def instantiate_on(device: torch.device) -> GenerativeModel:
@@ -29,16 +29,16 @@ def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int]
                 _convert_="all",
                 image_shape=image_shape,
                 n_classes=n_classes,
-                z_dim=values["z_dim"],
-                n_layers=values["n_layers"],
-                width=values["width"],
-                lr=values["lr"],
+                z_dim=spec.z_dim,
+                n_layers=spec.n_layers,
+                width=spec.width,
+                lr=spec.lr,
                 device=device,
             )
         except InstantiationException as err:  # say which settings, not a traceback
             cause = err.__cause__ or err
             raise ConfigError(
-                f"model={name} cannot be built with {settings} ({type(cause).__name__}: {cause}); "
+                f"model={name} cannot be built with {spec.settings} ({type(cause).__name__}: {cause}); "
                 "lower width or z_dim, or check the model.* keys"
             ) from err
 
@@ -46,14 +46,14 @@ def build_model(cfg: DictConfig, values: dict, image_shape: tuple[int, int, int]
         probe = instantiate_on(torch.device("meta"))
     n_params = probe.n_parameters()
     need = 16 * n_params  # float32 weights, gradients and Adam's two moments
-    have = available_memory(values["device"])
+    have = available_memory(spec.device)
     if have is not None and need > have:
         raise ConfigError(
-            f"model={name} with {settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for weights, "
+            f"model={name} with {spec.settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for weights, "
             f"gradients and optimizer state, more than the {have / 2**30:,.1f} GiB of "
-            f"{'free GPU' if values['device'].type == 'cuda' else 'available'} memory; lower width or z_dim"
+            f"{'free GPU' if spec.device.type == 'cuda' else 'available'} memory; lower width or z_dim"
         )
-    return instantiate_on(values["device"])
+    return instantiate_on(spec.device)
 
 
 def available_memory(device: torch.device) -> int | None:

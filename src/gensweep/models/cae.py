@@ -8,9 +8,13 @@ about 17 (docs/models.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
+from gensweep import checks
 from gensweep.models.autoencoder import ConvAutoencoder
 from gensweep.models.expost import LatentMixture
 
@@ -21,9 +25,14 @@ class CAE(ConvAutoencoder):
     val_metrics = ("loss",)
     curves = (("MSE per pixel", ("train_loss", "val_loss")),)
 
-    def __init__(self, *, gmm_components: int = 10, **kwargs) -> None:
+    def __init__(self, *, gmm_components: int, **kwargs) -> None:
         super().__init__(**kwargs)
         self.mixture = LatentMixture(self.z_dim, gmm_components, self.device)
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        checks.positive_int("model.gmm_components", model["gmm_components"], "10")
+        super().check_keys(model)
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         with self.autocast():

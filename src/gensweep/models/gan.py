@@ -15,11 +15,14 @@ divergence JSD ~= log 2 - L_D / 2 (theorem 1 of the paper): a lower bound, tight
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gensweep import checks
 from gensweep.models.adversarial import Adversarial
 
 LOG2 = math.log(2.0)
@@ -35,9 +38,14 @@ class GAN(Adversarial):
         ("mean D(x), D(G(z))", ("train_d_real", "train_d_fake")),
     )
 
-    def __init__(self, *, betas: tuple[float, float] = (0.5, 0.999), **kwargs) -> None:
+    def __init__(self, *, betas: tuple[float, float], **kwargs) -> None:
         super().__init__(**kwargs)
         self.betas = tuple(betas)
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        checks.betas("model.betas", model["betas"])
+        super().check_keys(model)
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=self.lr, betas=self.betas)

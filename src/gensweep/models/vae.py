@@ -19,6 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from gensweep import checks
 from gensweep.models.autoencoder import ConvAutoencoder
 from gensweep.models.expost import LatentMixture
 
@@ -33,9 +34,17 @@ class VAE(ConvAutoencoder):
         ("terms (nats / image)", ("train_recon", "train_kl")),
     )
 
-    def __init__(self, *, sampler: str = "prior", gmm_components: int = 10, **kwargs) -> None:
+    def __init__(self, *, sampler: str, gmm_components: int, **kwargs) -> None:
         super().__init__(**kwargs)
         self.mixture = LatentMixture(self.z_dim, gmm_components, self.device) if sampler == "gmm" else None
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        checks.one_of(
+            "model.sampler", model["sampler"], {"prior": "z ~ N(0, I)", "gmm": "a mixture fitted to the latent codes"}
+        )
+        checks.positive_int("model.gmm_components", model["gmm_components"], "10")
+        super().check_keys(model)
 
     def losses(self, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """The loss terms per image, and the encoder's means (the codes an ex-post mixture is fitted to)."""
@@ -60,12 +69,3 @@ class VAE(ConvAutoencoder):
 
     def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(z if self.mixture is None else self.mixture.draw(z))
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False):
-        """Weights saved with the other sampler load too, so that a run's samples can be scored either way: a
-        prior-sampling VAE's checkpoint gives an empty mixture, which draws from the prior until training adds
-        codes; a mixture's codes and fit are left out of a prior-sampling VAE."""
-        state = {k: v for k, v in state_dict.items() if self.mixture is not None or not k.startswith("mixture.")}
-        if self.mixture is not None and "mixture.codes" not in state:
-            state.update({"mixture.codes": torch.zeros_like(self.mixture.codes), "mixture._extra_state": {"n_seen": 0}})
-        return super().load_state_dict(state, strict, assign)

@@ -14,9 +14,13 @@ training, as the paper's 100-step critic refreshes do for its curves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 import torch.nn as nn
 
+from gensweep import checks
 from gensweep.models.adversarial import Adversarial
 
 
@@ -32,8 +36,13 @@ class Wasserstein(Adversarial):
         ("mean critic on real, fake", ("train_d_real", "train_d_fake")),
     )
 
-    def __init__(self, *, n_critic: int = 5, **kwargs) -> None:
+    def __init__(self, *, n_critic: int, **kwargs) -> None:
         super().__init__(d_steps=n_critic, **kwargs)
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        checks.positive_int("model.n_critic", model["n_critic"], "5")
+        super().check_keys(model)
 
     def d_loss(self, d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
         return d_fake.mean() - d_real.mean()
@@ -68,10 +77,10 @@ class WGAN(Wasserstein):
     def __init__(
         self,
         *,
-        clip: float = 0.01,
-        warmup_g_steps: int = 25,
-        warmup_critic_steps: int = 100,
-        refresh_every: int = 500,
+        clip: float,
+        warmup_g_steps: int,
+        warmup_critic_steps: int,
+        refresh_every: int,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -80,6 +89,14 @@ class WGAN(Wasserstein):
         self.warmup_critic_steps = int(warmup_critic_steps)
         self.refresh_every = int(refresh_every)
         self.after_d_step(self.nets["discriminator"])  # start inside the clipping box as well
+
+    @classmethod
+    def check_keys(cls, model: Mapping[str, Any]) -> None:
+        checks.positive_float("model.clip", model["clip"], "0.01")
+        checks.non_negative_int("model.warmup_g_steps", model["warmup_g_steps"])
+        checks.positive_int("model.warmup_critic_steps", model["warmup_critic_steps"], "100")
+        checks.non_negative_int("model.refresh_every", model["refresh_every"])
+        super().check_keys(model)
 
     def critic_steps(self, g_steps: int) -> int:
         """The WGAN paper's schedule: warmup_critic_steps (100) critic updates before each of the first
