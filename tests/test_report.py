@@ -14,6 +14,8 @@ import pytest
 from conftest import run_cli
 from PIL import Image
 
+from gensweep.report import runs as report_runs
+
 
 @pytest.mark.slow
 def test_report_after_a_sweep_with_a_failing_run(tmp_path):
@@ -72,9 +74,9 @@ def test_comparison_plots_mark_single_points_and_title_only_what_varies(tmp_path
     for i, (model, z) in enumerate((("vae", "8"), ("vae", "16"), ("gan", "8"))):
         rows = [{"epoch": "1", "train_loss": str(1.0 + i), "val_loss": str(2.0 + i)}]
         runs.append(
-            sweep.Run(tmp_path / str(i), {"model": model, "z_dim": z}, {"model": model, "curves": curves}, rows)
+            report_runs.Run(tmp_path / str(i), {"model": model, "z_dim": z}, {"model": model, "curves": curves}, rows)
         )
-    keys = sweep.swept_keys(runs)
+    keys = report_runs.swept_keys(runs)
     assert keys == ["model", "z_dim"]
     figures = []
     monkeypatch.setattr(sweep.plt, "close", figures.append)
@@ -92,7 +94,6 @@ def test_comparison_plots_mark_single_points_and_title_only_what_varies(tmp_path
 
 def _fake_runs(tmp_path, finals):
     """Runs with given overrides and final values, as collect() reads them (no training)."""
-    from gensweep.report import sweep
 
     curves = [["loss", ["val_loss"]]]
     runs = []
@@ -105,12 +106,12 @@ def _fake_runs(tmp_path, finals):
             "curves": curves,
             "final": {"epoch": 1, **final},
         }
-        runs.append(sweep.Run(tmp_path / str(i), dict(overrides), summary, rows))
+        runs.append(report_runs.Run(tmp_path / str(i), dict(overrides), summary, rows))
     return runs
 
 
 def test_seeds_are_repetitions_summarised_and_effects_name_the_best_value(tmp_path, monkeypatch):
-    from gensweep.report import effects, sweep
+    from gensweep.report import effects
 
     finals = []
     for model, base in (("vae", 30.0), ("gan", 50.0)):
@@ -123,7 +124,7 @@ def test_seeds_are_repetitions_summarised_and_effects_name_the_best_value(tmp_pa
                     )
                 )
     runs = _fake_runs(tmp_path, finals)
-    keys = sweep.swept_keys(runs)
+    keys = report_runs.swept_keys(runs)
     assert effects.factors(keys) == ["lr", "model"]  # the seed repeats a setting
     rows = {(r["model"], r["lr"]): r for r in effects.summary_rows(runs, keys)}
     assert len(rows) == 6 and rows[("vae", "1e-3")]["runs"] == "2"
@@ -153,7 +154,7 @@ def test_curves_of_a_setting_with_seeds_are_one_mean_line_with_a_band(tmp_path, 
     runs = _fake_runs(tmp_path, [({"model": "vae", "seed": s}, {"val_loss": v}) for s, v in (("0", 1.0), ("1", 3.0))])
     figures = []
     monkeypatch.setattr(sweep.plt, "close", figures.append)
-    sweep.plot_comparisons(runs, sweep.swept_keys(runs), tmp_path)
+    sweep.plot_comparisons(runs, report_runs.swept_keys(runs), tmp_path)
     (ax,) = figures[0].axes
     (line,) = ax.get_lines()
     assert list(line.get_ydata()) == [2.0] and line.get_label() == "val_loss (2 seeds)"
@@ -292,8 +293,6 @@ def test_a_key_the_command_fixes_is_not_swept_even_where_the_experiment_lists_it
     in Hydra's sweeper), so the report compares the presets and seeds, not a dataset that never changes."""
     import yaml
 
-    from gensweep.report import sweep
-
     record = {
         "hydra": {
             "overrides": {"task": ["experiment=s1_depth", "dataset=digits", "seed=0,1", "+tag=a,b"]},
@@ -301,4 +300,4 @@ def test_a_key_the_command_fixes_is_not_swept_even_where_the_experiment_lists_it
         }
     }
     (tmp_path / "multirun.yaml").write_text(yaml.safe_dump(record))
-    assert sweep.declared_keys(tmp_path) == ("seed", "tag", "model_preset", "z_dim")
+    assert report_runs.declared_keys(tmp_path) == ("seed", "tag", "model_preset", "z_dim")

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from gensweep.report.sweep import collect, write_comparison, write_report
+from gensweep.report.runs import collect
+from gensweep.report.sweep import write_comparison, write_report
 
 
 def _runs_of(folder: Path, name: str = "") -> list:

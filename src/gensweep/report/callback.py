@@ -17,7 +17,8 @@ class SweepReport(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Write the report; then, if any run did not complete, say which and exit 1. Read from the runs'
         summary.json files, so it holds under every launcher, jobs in other processes or on SLURM too."""
-        from gensweep.report.sweep import collect, write_report  # matplotlib only when a sweep ends
+        from gensweep.report.runs import collect
+        from gensweep.report.sweep import write_report  # matplotlib only when a sweep ends
 
         sweep = Path(config.hydra.sweep.dir)
         runs = collect(sweep)

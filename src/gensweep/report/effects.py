@@ -12,7 +12,6 @@ import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -20,9 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from gensweep.columns import QUALITY  # noqa: E402
-
-if TYPE_CHECKING:
-    from gensweep.report.sweep import Run
+from gensweep.report.runs import Run  # noqa: E402
 
 # Keys whose values repeat a setting instead of changing it.
 REPEAT_KEYS = ("seed",)

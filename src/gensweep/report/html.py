@@ -9,12 +9,10 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from gensweep.report.effects import Effect
-    from gensweep.report.sweep import Run
+from gensweep.report.effects import Effect, factors
+from gensweep.report.runs import Run, label
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; }
@@ -74,8 +72,6 @@ def _table(rows: list[dict[str, str]], table_id: str, links: list[str] | None = 
 
 def _card(run: Run, keys: list[str], out: Path) -> str:
     fid = run.summary.get("final", {}).get("fid")
-    from gensweep.report.sweep import label  # sweep.py imports this module
-
     title = label(run, keys)
     parts = [
         f"<b>{html.escape(run.name)}</b>: {html.escape(title)}<br>{html.escape(run.status)}"
@@ -106,8 +102,6 @@ def write_html(
     effects: list[Effect],
     plots: list[Path],
 ) -> Path:
-    from gensweep.report.effects import factors
-
     repeated = len(factors(keys)) < len(keys)
     sections = [
         f"<h1>Sweep report</h1><p>{html.escape(title)}</p>",
