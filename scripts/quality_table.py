@@ -86,18 +86,24 @@ def peer_rows(
     if train:
         print("$", " ".join(command), flush=True)
         subprocess.run(command, check=True)
-    elif not any((out / dataset / r / f"epoch_{at[-1]:03d}").is_dir() for r in RECIPES):
+    elif not any((out / dataset / r / f"epoch_{at[0]:03d}").is_dir() for r in RECIPES):
         sys.exit(f"--no-train --peers: no peer samples in {out / dataset}; run once without --no-train")
     rows = []
     for recipe in RECIPES:
-        if not (out / dataset / recipe / f"epoch_{at[-1]:03d}").is_dir():  # not run: it does not fit the images
+        # the evaluation epochs it saved samples at: all of them, or (peer_gans.py run apart for fewer
+        # epochs, as a slow recipe on a CPU) the first few; none when it does not fit the images
+        reached = [e for e in at if (out / dataset / recipe / f"epoch_{e:03d}").is_dir()]
+        if not reached:
             continue
-        scores = [score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in at]
+        scores = [
+            score(str(out / dataset / recipe / f"epoch_{e:03d}"), [f"dataset={dataset}", *extra]) for e in reached
+        ]
         last, floor = scores[-1], scores[-1]["real_floor_fid"]
-        full = [e for e, s in zip(at, scores) if s.get("classes_covered") == classes]
+        full = [e for e, s in zip(reached, scores) if s.get("classes_covered") == classes]
+        short = f", trained to epoch {reached[-1]} of {at[-1]}" if reached[-1] != at[-1] else ""
         rows.append(
             {
-                "model": f"peer: {recipe} (scripts/peer_gans.py)",
+                "model": f"peer: {recipe} (scripts/peer_gans.py{short})",
                 "fid": f"{last['fid']:.4g}",
                 "x_floor": f"{last['fid'] / floor:.1f}",
                 "kid": f"{last['kid']:.4g}",

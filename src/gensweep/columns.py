@@ -19,3 +19,6 @@ QUALITY = (
     ("emd", "own critic's EMD estimate", False),
 )
 QUALITY_NAMES = tuple(name for name, _, _ in QUALITY)
+# A run's headline result, in the order it is looked for: the sweeper's objective=auto takes the first the
+# run has (FID when it was measured, else the VAE's or CAE's loss, else the own estimate).
+HEADLINE = ("fid", "val_loss", "jsd", "emd")

@@ -22,6 +22,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from gensweep import STARTED
+from gensweep.columns import HEADLINE
 from gensweep.config import resolve_device, validate
 from gensweep.errors import CheckpointError, ConfigError, DatasetError
 from gensweep.files import CHECKPOINT, METRICS, write_json
@@ -233,7 +234,7 @@ def _objective(cfg: DictConfig, summary: dict, run_dir: Path) -> float | None:
     final = summary["final"]
     key = str(cfg.objective)
     if key == "auto":
-        key = next((k for k in ("fid", "val_loss", "jsd", "emd") if k in final), "fid")
+        key = next((k for k in HEADLINE if k in final), "fid")
     value = final.get(key)
     if value is None:
         log.warning("objective=%s: the run has no final %s (columns: %s)", key, key, ", ".join(final))
