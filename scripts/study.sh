@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run one study's sweep and print where its report is. Called by scripts/<study>.sh; usable directly:
+# Run one study's sweep and print where its report is:
 #   scripts/study.sh s1_depth [--smoke] [gensweep overrides...]
+# (the same as python -m gensweep experiment=s1_depth -m, with the sweep folder under outputs/studies/)
 # --smoke (or GENSWEEP_SMOKE=1): the same sweep for one epoch on a 128-image subset of the bundled digits
 # (every dataset of the study replaced by digits, so it runs anywhere, offline, in minutes on a CPU).
 # GENSWEEP_SMOKE_DATA=real keeps the study's own datasets in the smoke run (they must be on disk or downloadable).

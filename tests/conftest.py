@@ -29,7 +29,7 @@ os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")
 os.environ["GENSWEEP_DEVICE"] = "cpu"
 
 # Tests marked `cuda` run on the GPU and are skipped where PyTorch sees none; GENSWEEP_TEST_GPU=cpu runs them on
-# the CPU instead (scripts/gpu_check.sh --dry-run does, so that their code is exercised without a GPU).
+# the CPU instead (benchmarks/gpu_check.sh --dry-run does, so that their code is exercised without a GPU).
 GPU = "cpu" if os.environ.get("GENSWEEP_TEST_GPU") == "cpu" else "cuda"
 
 

@@ -22,7 +22,7 @@ from gensweep.data import load_splits
 from gensweep.metrics.references import generate
 from gensweep.models.build import build_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import colour_photos  # noqa: E402
 
 sys.path.pop(0)

@@ -1,4 +1,4 @@
-"""scripts/colour_photos.py writes a set gensweep reads as CIFAR-10, with test crops from held-out tiles only:
+"""tools/colour_photos.py writes a set gensweep reads as CIFAR-10, with test crops from held-out tiles only:
 built here from synthetic photographs (each pixel's colour codes where it lies), so it needs no package."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from PIL import Image
 
 from gensweep.data import load_splits
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import colour_photos  # noqa: E402
 
 sys.path.pop(0)

@@ -1,7 +1,7 @@
 """The GPU path: data on the device, the speed options, CPU/GPU agreement, checkpoints across devices, stops.
 
 Every test here is marked `cuda`: skipped where PyTorch sees no GPU, run automatically where it sees one
-(scripts/gpu_check.sh runs them with `-m cuda`). GENSWEEP_TEST_GPU=cpu runs them on the CPU, where they
+(benchmarks/gpu_check.sh runs them with `-m cuda`). GENSWEEP_TEST_GPU=cpu runs them on the CPU, where they
 check only that their own code works (the gpu_check dry run does that). The two-epoch run of every model on
 every device is in test_models.py.
 """

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+import fake_data as fake
 import pytest
 import torch
 import torchvision.datasets as tvd
 from conftest import make_cfg, train_run
 from PIL import Image
 
-from gensweep.data import fake, load_splits
+from gensweep.data import load_splits
 from gensweep.errors import DatasetError
 from gensweep.files import read_csv
 

@@ -1,4 +1,4 @@
-"""scripts/gpu_check.sh cannot rot: its dry run takes every step of the GPU check on the CPU at tiny sizes and
+"""benchmarks/gpu_check.sh cannot rot: its dry run takes every step of the GPU check on the CPU at tiny sizes and
 fills every part of results.md."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_gpu_check_dry_run_takes_every_step_and_sums_them_up(tmp_path):
     out = tmp_path / "check"
     env = {**os.environ, "PYTHON": sys.executable}
     proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "gpu_check.sh"), "--dry-run", "--out", str(out)],
+        ["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--dry-run", "--out", str(out)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -21,7 +21,7 @@ LAYERS = [
     {"config", "paths", "report"},
     {"resume"},
     {"job", "score"},
-    {"cli", "__main__"},
+    {"cli", "__main__", "api"},
 ]
 
 
@@ -133,3 +133,17 @@ def test_no_import_cycle_within_the_package():
         "gensweep.report.b": "def f():\n    import gensweep.report.a\n",
     }
     assert import_cycles(cycle) == [["gensweep.report.a", "gensweep.report.b"]]
+
+
+def test_tools_and_benchmarks_import_only_the_public_api():
+    """Scripts outside the package import gensweep.api only, so the package's insides can change freely."""
+    root = PACKAGE.parents[1]
+    scripts = sorted([*(root / "tools").glob("*.py"), *(root / "benchmarks").glob("*.py")])
+    assert len(scripts) > 10
+    wrong = [
+        f"{path.relative_to(root)} -> {target}"
+        for path in scripts
+        for target in sorted(imports(path.read_text(), "tools"))
+        if target != "gensweep.api"
+    ]
+    assert wrong == []

@@ -254,7 +254,7 @@ def test_score_command_reproduces_a_run_and_orders_floor_and_noise(tmp_path):
 
 @pytest.mark.slow
 def test_class_counts_script_counts_the_scored_samples_from_either_generator(tmp_path):
-    """scripts/class_counts.py labels the samples a run scores: its counts add up to them and give the run's
+    """tools/class_counts.py labels the samples a run scores: its counts add up to them and give the run's
     own classes covered; --trained samples another generator (the trained one, not the average)."""
     from conftest import run_cli
 
@@ -262,7 +262,7 @@ def test_class_counts_script_counts_the_scored_samples_from_either_generator(tmp
     assert proc.returncode == 0, proc.stderr
     (run,) = list((tmp_path / "outputs" / "runs").glob("*/*"))
     final = json.loads((run / "summary.json").read_text())["final"]
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
     try:
         from class_counts import class_counts
     finally:

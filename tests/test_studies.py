@@ -44,7 +44,7 @@ def _sweep_params(study: str) -> dict[str, list[str]]:
 def _run_study(study: str, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, Path]:
     env = {**os.environ, "PYTHON": sys.executable, "GENSWEEP_STUDIES": str(tmp_path / "studies")}
     proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / f"{study}.sh"), "--smoke", *extra],
+        ["bash", str(ROOT / "scripts" / "study.sh"), study, "--smoke", *extra],
         cwd=tmp_path,
         env=env,
         capture_output=True,

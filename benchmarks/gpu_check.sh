@@ -2,19 +2,19 @@
 # The whole GPU picture in one call (at most 9.5 minutes on one H100/H200-class GPU), into one folder:
 #   1. env        GPU, driver, torch and CUDA versions                              env.txt
 #   2. tests      the `cuda` tests (pytest -m cuda, 4 at a time)                    tests.log, tests.xml
-#   3. bench      scripts/bench.py --device cuda, every model, MNIST shape, one
+#   3. bench      benchmarks/bench.py --device cuda, every model, MNIST shape, one
 #                 real-length epoch per row (a/b and a/c)                           bench.csv
 #   4. variants   the DCGAN with --variants bf16,compile (its 32 row: bench's)      variants.csv
-#   5. studies    scripts/study_time.py all --device cuda                           study_time.csv
+#   5. studies    benchmarks/study_time.py all --device cuda                           study_time.csv
 #   6. sweep      4 runs (vae, gan, wgan, dcgan) one after another, then as one
 #                 joblib sweep sharing the GPU (jobs_per_gpu=4)                     sweep.csv
 #   7. summary    results.md from all of the above, printed at the end
 # Each step's output goes to <step>.log. Every step has its own time limit; a step that fails or runs out of
 # time is marked so in results.md and the next one still runs (a CSV keeps the rows finished before the limit).
 #
-#   bash scripts/gpu_check.sh                 # on the GPU machine, from a clone of the repository
-#   bash scripts/gpu_check.sh --dry-run       # the same steps on the CPU at tiny sizes (a test runs this)
-#   bash scripts/gpu_check.sh --out DIR       # results folder (default outputs/gpu_check/<date>_<time>)
+#   bash benchmarks/gpu_check.sh                 # on the GPU machine, from a clone of the repository
+#   bash benchmarks/gpu_check.sh --dry-run       # the same steps on the CPU at tiny sizes (a test runs this)
+#   bash benchmarks/gpu_check.sh --out DIR       # results folder (default outputs/gpu_check/<date>_<time>)
 #
 # Python: $PYTHON if set, else .venv/bin/python or the system python3 if either can import what the check
 # needs; else the script makes .venv (with --system-site-packages, so that a CUDA build of torch already on
@@ -117,11 +117,11 @@ run() {
     [ "$status" = ok ] || { echo "gpu_check: $name $status; last lines of $OUT/$name.log:"; tail -5 "$OUT/$name.log"; }
 }
 
-run env 15 "$PY" scripts/gpu_report.py env --device "$DEVICE" --out "$OUT"
+run env 15 "$PY" benchmarks/gpu_report.py env --device "$DEVICE" --out "$OUT"
 run tests "${LIMITS[0]}" "$PY" -m pytest -q -rs "${TESTS[@]}" --junitxml="$OUT/tests.xml" -p no:cacheprovider
-run bench "${LIMITS[1]}" "$PY" scripts/bench.py --device "$DEVICE" "${BENCH[@]}" --out "$OUT/bench.csv"
-run variants "${LIMITS[2]}" "$PY" scripts/bench.py --device "$DEVICE" "${VARIANTS[@]}" --out "$OUT/variants.csv"
-run studies "${LIMITS[3]}" "$PY" scripts/study_time.py "${STUDIES[@]}" --device "$DEVICE" --csv "$OUT/study_time.csv"
-run sweep "${LIMITS[4]}" "$PY" scripts/gpu_report.py sweep --device "$DEVICE" --out "$OUT" -- "${SWEEP[@]}"
-"$PY" scripts/gpu_report.py summary --device "$DEVICE" --out "$OUT"
+run bench "${LIMITS[1]}" "$PY" benchmarks/bench.py --device "$DEVICE" "${BENCH[@]}" --out "$OUT/bench.csv"
+run variants "${LIMITS[2]}" "$PY" benchmarks/bench.py --device "$DEVICE" "${VARIANTS[@]}" --out "$OUT/variants.csv"
+run studies "${LIMITS[3]}" "$PY" benchmarks/study_time.py "${STUDIES[@]}" --device "$DEVICE" --csv "$OUT/study_time.csv"
+run sweep "${LIMITS[4]}" "$PY" benchmarks/gpu_report.py sweep --device "$DEVICE" --out "$OUT" -- "${SWEEP[@]}"
+"$PY" benchmarks/gpu_report.py summary --device "$DEVICE" --out "$OUT"
 echo "gpu_check: everything is in $OUT (results.md first)"

@@ -1,7 +1,7 @@
 """How a run's samples fall into the classes: the per-class counts behind "classes covered".
 
-    python scripts/class_counts.py <run folder> [<run folder> ...]            # the samples a run scores
-    python scripts/class_counts.py <run folder> --trained                     # from the trained generator
+    python tools/class_counts.py <run folder> [<run folder> ...]            # the samples a run scores
+    python tools/class_counts.py <run folder> --trained                     # from the trained generator
 
 The run's checkpoint draws the same `metrics.n_samples` samples `python -m gensweep.score <run>` scores (same
 seed) and the dataset's classifier backbone labels each one; a class counts as covered with at least a fifth of
@@ -16,11 +16,7 @@ from pathlib import Path
 
 import torch
 
-from gensweep.config import validate
-from gensweep.data import load_splits
-from gensweep.metrics.quality import QualityMetrics
-from gensweep.resume import load_run_model
-from gensweep.score import run_config
+from gensweep.api import QualityMetrics, load_run_model, load_splits, run_config, validate
 
 
 def class_counts(run: Path, trained: bool) -> tuple[list[int], dict[str, float]]:

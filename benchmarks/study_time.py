@@ -1,14 +1,14 @@
 """Expected wall time of a study's full sweep, from real training steps of each of its runs.
 
-    python scripts/study_time.py s1_depth                  # CPU
-    python scripts/study_time.py s2_latent_width --device cuda
-    python scripts/study_time.py all
+    python benchmarks/study_time.py s1_depth                  # CPU
+    python benchmarks/study_time.py s2_latent_width --device cuda
+    python benchmarks/study_time.py all
 
 For every job of the study's sweep (its experiment's sweeper params expanded), the script builds that job's
 model at the dataset's real image size, times `--steps` training steps on a random batch after one warm-up
 step, and extrapolates: steps per epoch (the dataset's real training size / batch) x n_epochs x seconds per
 step, plus 5% for what the trainer does besides steps (validation, grids, checkpoints, FID every 5 epochs:
-measured at 1-5% by scripts/bench.py). Not the CAE's (and a `model.sampler=gmm` VAE's) latent-mixture refit
+measured at 1-5% by benchmarks/bench.py). Not the CAE's (and a `model.sampler=gmm` VAE's) latent-mixture refit
 before each epoch's sample grid, which takes tenths of a second warm-started (docs/results/mixture_fit.md).
 Data preparation and the FID classifier's one-off training are left out. Jobs run
 one after another on the basic launcher; the total divides by the jobs run at once with hydra/launcher=joblib
@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from gensweep.files import write_csv
+from gensweep.api import write_csv
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "conf" / "experiment"
 # Training images per dataset (the splits gensweep trains on).
@@ -52,8 +52,7 @@ def jobs(study: str) -> list[list[str]]:
 def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[float, dict]:
     from hydra import compose, initialize_config_module
 
-    from gensweep.config import validate
-    from gensweep.models.build import build_model
+    from gensweep.api import build_model, validate
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
         cfg = compose(config_name="config", overrides=[*overrides, f"device={device}"])

@@ -1,7 +1,7 @@
 """Evidence that the divergence probe measures, written to docs/results/probe_<dataset>.md.
 
-    python scripts/probe_evidence.py --dataset fashion_mnist dataset.download=false
-    python scripts/probe_evidence.py --dataset fashion_mnist --runs RUN [RUN ...] dataset.download=false
+    python tools/probe_evidence.py --dataset fashion_mnist dataset.download=false
+    python tools/probe_evidence.py --dataset fashion_mnist --runs RUN [RUN ...] dataset.download=false
 
 1. The noise floor: real training images against real held-out images (both apart from the probe's
    references), for --seeds seeds: what every probe figure is read against.
@@ -31,9 +31,13 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write  # noqa: E402
 
-from gensweep.config import compose_config  # noqa: E402
-from gensweep.data import load_splits  # noqa: E402
-from gensweep.metrics.probe import DivergenceProbe, real_floor, real_stand_ins  # noqa: E402
+from gensweep.api import (  # noqa: E402
+    DivergenceProbe,
+    compose_config,  # noqa: E402
+    load_splits,  # noqa: E402
+    real_floor,
+    real_stand_ins,
+)
 
 SHIFTS = (0.02, 0.05, 0.1, 0.2)
 

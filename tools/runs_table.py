@@ -2,7 +2,7 @@
 multiple of the real floor, the VAE's validation loss in nats per image, and the training seconds; written to
 docs/results/<name>.md.
 
-    python scripts/runs_table.py --name colour_targets outputs/runs/A outputs/runs/B ...
+    python tools/runs_table.py --name colour_targets outputs/runs/A outputs/runs/B ...
 
 The rows show each run's own overrides (its .hydra/overrides.yaml), so a table of runs made at different
 times says what each one was.

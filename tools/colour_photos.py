@@ -2,7 +2,7 @@
 wallpaper packages ship, for developing the colour recipes where CIFAR-10 cannot be downloaded.
 
     apt-get install -y mate-backgrounds plasma-workspace-wallpapers
-    python scripts/colour_photos.py data/photo_crops          # then: dataset=cifar10 dataset.root=data/photo_crops
+    python tools/colour_photos.py data/photo_crops          # then: dataset=cifar10 dataset.root=data/photo_crops
 
 Each class is one photograph (a flower, grass, dunes, a forest path, ...). Its pixels are cut into a grid of
 tiles and a seeded fifth of the tiles is held out, so that no test image shares a pixel with a training image.

@@ -1,8 +1,8 @@
 """Evidence for the latent mixture's EM in torch (src/gensweep/models/expost.py) against sklearn's
 GaussianMixture, the fit it replaced; printed and written to docs/results/mixture_fit.md.
 
-    python scripts/mixture_fit.py                                                       # fit times only
-    python scripts/mixture_fit.py --run RUN --previous EARLIER.pt dataset.download=false   # + FID
+    python tools/mixture_fit.py                                                       # fit times only
+    python tools/mixture_fit.py --run RUN --previous EARLIER.pt dataset.download=false   # + FID
 
 The run of the second form (here: a CAE trained 4 epochs, its checkpoint.pt copied to EARLIER.pt, then
 resumed to 5):
@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write  # noqa: E402
 
-from gensweep.models.expost import e_step, fit_mixture, mixture_components  # noqa: E402
+from gensweep.api import e_step, fit_mixture, mixture_components  # noqa: E402
 
 N, Z_DIM, K = 10_000, 100, 10
 
@@ -129,12 +129,8 @@ def timing_section(repeats: int) -> str:
 
 
 def fid_section(run: Path, previous: Path | None, seeds: int, overrides: list[str]) -> str:
-    from gensweep.config import validate
-    from gensweep.data import load_splits
-    from gensweep.metrics.quality import QualityMetrics
-    from gensweep.resume import load_run_model
-    from gensweep.score import run_config
-    from gensweep.train.checkpoint import load
+    from gensweep.api import QualityMetrics, load_run_model, load_splits, run_config, validate
+    from gensweep.api import load_checkpoint as load
 
     cfg = run_config(run, overrides)
     spec = validate(cfg).on(torch.device("cpu"))

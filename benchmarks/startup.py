@@ -1,7 +1,7 @@
 """Time from command to first training step, measured from outside the process.
 
-    python scripts/startup.py                 # CPU
-    python scripts/startup.py device=cuda     # any gensweep overrides apply to every run
+    python benchmarks/startup.py                 # CPU
+    python benchmarks/startup.py device=cuda     # any gensweep overrides apply to every run
 
 Each case starts the real `python -m gensweep ...` command, reads its output until the trainer logs its first
 training step, and stops it there (SIGTERM: the run saves a checkpoint and exits). Cases, in order, in a
@@ -26,7 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from gensweep.data import fake
+# the made-up datasets in the real file formats, shared with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import fake_data as fake  # noqa: E402
 
 MARK = "first training step"
 

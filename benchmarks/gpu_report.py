@@ -1,9 +1,9 @@
-"""The parts of scripts/gpu_check.sh that are Python: the machine's description, the shared-GPU sweep, and the
+"""The parts of benchmarks/gpu_check.sh that are Python: the machine's description, the shared-GPU sweep, and the
 results.md that sums up the check's folder.
 
-    python scripts/gpu_report.py env --device cuda --out DIR       # DIR/env.txt
-    python scripts/gpu_report.py sweep --device cuda --out DIR -- n_epochs=2 ...   # DIR/sweep.csv
-    python scripts/gpu_report.py summary --device cuda --out DIR   # DIR/results.md, also printed
+    python benchmarks/gpu_report.py env --device cuda --out DIR       # DIR/env.txt
+    python benchmarks/gpu_report.py sweep --device cuda --out DIR -- n_epochs=2 ...   # DIR/sweep.csv
+    python benchmarks/gpu_report.py summary --device cuda --out DIR   # DIR/results.md, also printed
 
 The sweep trains the same four runs (vae, gan, wgan, dcgan) twice: one after another (Hydra's basic launcher),
 then as one joblib sweep with jobs_per_gpu=4, all four on the one GPU at once. The two wall times give what
@@ -27,7 +27,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from gensweep.files import write_csv
+from gensweep.api import write_csv
 
 SWEEP_MODELS = "vae,gan,wgan,dcgan"
 LAUNCHERS = {"one_at_a_time": [], "joblib_shared": ["hydra/launcher=joblib", "jobs_per_gpu=4"]}
@@ -62,7 +62,8 @@ def describe(device: str) -> str:
 def sweep(device: str, out: Path, overrides: list[str]) -> None:
     root = next((o.split("=", 1)[1] for o in overrides if o.startswith("dataset.root=")), None)
     if root is not None:
-        from gensweep.data import fake  # made-up images in the real idx format
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        import fake_data as fake  # made-up images in the real idx format (the tests' fixtures)
 
         fake.mnist(Path(root), n_train=468 * 128, n_test=10_000)
     rows = []
@@ -130,7 +131,7 @@ def _read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 
 
 def _table(rows: list[dict[str, str]], columns: list[str]) -> str:
-    from gensweep.report.sweep import markdown_table
+    from gensweep.api import markdown_table
 
     lines = markdown_table([{c: r.get(c, "") for c in columns} for r in rows])
     return "\n".join(lines) if lines else "(no rows: see the step's log)\n"
@@ -201,14 +202,14 @@ def summary(device: str, out: Path) -> str:
     )
     text = (
         f"# gensweep GPU check{' (dry run on the CPU)' if device == 'cpu' else ''}\n\n"
-        f"Made by `bash scripts/gpu_check.sh{' --dry-run' if device == 'cpu' else ''}`.\n\n```\n{env}\n```\n\n"
+        f"Made by `bash benchmarks/gpu_check.sh{' --dry-run' if device == 'cpu' else ''}`.\n\n```\n{env}\n```\n\n"
         f"## Steps\n\n{_table(steps, ['step', 'status', 'seconds'])}\n"
         f"## Tests (`pytest -m cuda`)\n\n{_tests(out)}\n"
         f"## Training throughput, images/s (bench.csv)\n\n{BENCH_COLUMNS}\n\n"
         f"{_table(_read_csv(out / 'bench.csv'), bench_cols)}\n"
         f"## Speed options on the DCGAN (variants.csv)\n\n{_table(_variants(out), bench_cols)}\n"
         "## Expected wall time of each study's sweep, one run at a time (study_time.csv)\n\n"
-        "Extrapolated from a few timed training steps of every run (scripts/study_time.py `--steps`), plus 5%; "
+        "Extrapolated from a few timed training steps of every run (benchmarks/study_time.py `--steps`), plus 5%; "
         f"{extrapolation}.\n\n"
         f"{_table(_read_csv(out / 'study_time.csv'), ['study', 'runs', 'hours_one_at_a_time', 'longest_run_hours'])}\n"
         f"## Four runs sharing {'the CPU (dry run)' if device == 'cpu' else 'one GPU'} (sweep.csv)\n\n{gain}"

@@ -1,8 +1,8 @@
 """Wall time of 4-run sweeps on Hydra's basic launcher (one job after another) and on hydra/launcher=joblib.
 
-    python scripts/bench_launchers.py                    # two digits sweeps, 25 epochs per run
-    python scripts/bench_launchers.py n_epochs=5         # any extra override applies to every sweep
-    GENSWEEP_JOBS=4 python scripts/bench_launchers.py device=cuda
+    python benchmarks/bench_launchers.py                    # two digits sweeps, 25 epochs per run
+    python benchmarks/bench_launchers.py n_epochs=5         # any extra override applies to every sweep
+    GENSWEEP_JOBS=4 python benchmarks/bench_launchers.py device=cuda
 
 Two sweeps: one model at four z_dim values (runs of about equal length, like the studies' sweeps), and four
 models (VAE, GAN, WGAN, CAE: runs of unequal length). Each runs the command a user would

@@ -2,10 +2,10 @@
 gensweep's FID/KID backbone and the divergence probe, beside the real data's own scores (the floor) and pure
 noise (the ceiling); written to docs/results/quality_<name>.md (name: --name, default the dataset).
 
-    python scripts/quality_table.py                       # digits, 30 epochs, CPU: about 10 minutes on 2 cores
-    python scripts/quality_table.py --dataset mnist --epochs 20 --device cuda
-    python scripts/quality_table.py --dataset fashion_mnist --epochs 20 --jobs 2 --peers dataset.download=false
-    python scripts/quality_table.py --dataset cifar10 --name photo_crops --epochs 20 --peers \
+    python tools/quality_table.py                       # digits, 30 epochs, CPU: about 10 minutes on 2 cores
+    python tools/quality_table.py --dataset mnist --epochs 20 --device cuda
+    python tools/quality_table.py --dataset fashion_mnist --epochs 20 --jobs 2 --peers dataset.download=false
+    python tools/quality_table.py --dataset cifar10 --name photo_crops --epochs 20 --peers \
         dataset.root=data/photo_crops dataset.download=false dataset.subset=10000
 
 It runs one gensweep multirun over the models (so the sweep's own report/ holds runs.csv and the side-by-side
@@ -13,7 +13,7 @@ sample grids; --jobs N runs N at once on the joblib launcher), scores the floor 
 same metric settings, prints a Markdown table, writes it to docs/results/ and copies the side-by-side samples
 to docs/images/quality_<name>.png. Each run's row gives its FID at every evaluation, its final FID as a
 multiple of the floor and the first epoch whose samples cover every class. --peers also trains the published
-GAN recipes of scripts/peer_gans.py that fit the images' shape for as many epochs on the same images and
+GAN recipes of tools/peer_gans.py that fit the images' shape for as many epochs on the same images and
 scores their samples at the same epochs.
 """
 
@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def reference_rows(dataset: str, extra: list[str]) -> list[dict[str, str]]:
     """FID/KID of real training images (the floor) and of uniform noise, through `python -m gensweep.score`'s
     own function, so they are scored exactly as the runs were."""
-    from gensweep.score import score
+    from gensweep.api import score
 
     rows = []
     for what, name in (("train", "real training images (floor)"), ("noise", "uniform noise")):
@@ -69,14 +69,14 @@ def n_classes(job: Path) -> int:
 def peer_rows(
     dataset: str, epochs: int, at: list[int], classes: int, extra: list[str], train: bool
 ) -> list[dict[str, str]]:
-    """Train scripts/peer_gans.py's recipes as long on the same images (train=False: use the samples they saved
+    """Train tools/peer_gans.py's recipes as long on the same images (train=False: use the samples they saved
     last time); score their samples at the same epochs."""
-    from gensweep.score import score
+    from gensweep.api import score
 
     out = ROOT / "outputs" / "peers"
     command = [
         sys.executable,
-        str(ROOT / "scripts" / "peer_gans.py"),
+        str(ROOT / "tools" / "peer_gans.py"),
         f"--dataset={dataset}",
         f"--epochs={epochs}",
         f"--save-epochs={','.join(map(str, at))}",
@@ -103,7 +103,7 @@ def peer_rows(
         short = f", trained to epoch {reached[-1]} of {at[-1]}" if reached[-1] != at[-1] else ""
         rows.append(
             {
-                "model": f"peer: {recipe} (scripts/peer_gans.py{short})",
+                "model": f"peer: {recipe} (tools/peer_gans.py{short})",
                 "fid": f"{last['fid']:.4g}",
                 "x_floor": f"{last['fid'] / floor:.1f}",
                 "kid": f"{last['kid']:.4g}",
@@ -167,9 +167,7 @@ def main() -> None:
         default=1,
         help="runs at once (joblib launcher, one thread each: pip install -e '.[cluster]')",
     )
-    parser.add_argument(
-        "--peers", action="store_true", help="add the published GAN recipes' rows (scripts/peer_gans.py)"
-    )
+    parser.add_argument("--peers", action="store_true", help="add the published GAN recipes' rows (tools/peer_gans.py)")
     parser.add_argument(
         "--no-train",
         action="store_true",

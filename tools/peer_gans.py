@@ -23,7 +23,7 @@ After each epoch in --save-epochs it writes --samples PNG samples (fixed noise) 
 <out>/<recipe>/epoch_<NNN>/, the folders `python -m gensweep.score` scores. With --score it scores them
 too and prints one Markdown row per recipe and epoch:
 
-    python scripts/peer_gans.py --dataset fashion_mnist --epochs 20 --save-epochs 5,10,20 --score \\
+    python tools/peer_gans.py --dataset fashion_mnist --epochs 20 --save-epochs 5,10,20 --score \\
         dataset.download=false
 """
 
@@ -231,9 +231,7 @@ def main() -> None:
         sys.exit(f"peer_gans.py: unknown recipe {', '.join(unknown)}: use {', '.join(RECIPES)}")
     save_epochs = {int(e) for e in args.save_epochs.split(",")}
 
-    from gensweep.config import compose_config
-    from gensweep.data import load_splits
-    from gensweep.score import score
+    from gensweep.api import compose_config, load_splits, score
 
     cfg = compose_config([f"dataset={args.dataset}", *overrides])
     train_set, _ = load_splits(cfg.dataset)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild the README's figures from the default command (VAE on the bundled digits, CPU, seed 0), and print
 # what the run's quality metrics cost as a share of its wall time.
-# Usage: scripts/readme_figures.sh [--studies | --report]   (from the repository root, with gensweep installed)
+# Usage: tools/readme_figures.sh [--studies | --report]   (from the repository root, with gensweep installed)
 # --studies: instead, run every study's smoke sweep (scripts/study.sh <study> --smoke) and copy each report's
 # side-by-side samples.png to docs/images/study_<study>_smoke.png (the images of docs/studies.md).
 # --report: instead, run study S1 (depth) on the bundled digits with 3 seeds, 30 epochs (18 runs, one at a time:

@@ -1,17 +1,17 @@
 """Training throughput, three ways, on the same networks: gensweep's trainer (a), the bare-model limit (b) and
 the usual peer loop (c), with the ratios a/b and a/c and each one's peak memory.
 
-    python scripts/bench.py                                   # CPU, every model, MNIST- and CIFAR-sized data
-    python scripts/bench.py --device cuda
-    python scripts/bench.py --models vae,gan --shapes mnist --steps-per-epoch 50      # a quick look
-    python scripts/bench.py --models dcgan --variants 32,bf16,channels_last,compile   # the speed options
+    python benchmarks/bench.py                                   # CPU, every model, MNIST- and CIFAR-sized data
+    python benchmarks/bench.py --device cuda
+    python benchmarks/bench.py --models vae,gan --shapes mnist --steps-per-epoch 50      # a quick look
+    python benchmarks/bench.py --models dcgan --variants 32,bf16,channels_last,compile   # the speed options
 
 (a) gensweep's real trainer (`Trainer.fit`, built as a run builds it) for `--epochs` epochs of
     `--steps-per-epoch` steps (default: the real epoch, 468 MNIST / 390 CIFAR-10 batches of 128) with all a
     default run does: validation, sample grid and checkpoint every epoch, FID/KID every 5 epochs and at the
     end, curves and interpolations at the end. The default 5 epochs hold one FID evaluation, as every 5
     epochs of a 50-epoch run do, and the end-of-run work that a 50-epoch run spreads over ten times as many.
-    Data loading and the FID backbone's one-off setup come before the first step: see scripts/startup.py.
+    Data loading and the FID backbone's one-off setup come before the first step: see benchmarks/startup.py.
 (b) the bare limit: `model.train_step` on 4 pre-made float batches already on the device, in turn, nothing else.
 (c) the usual peer loop: torchvision's MNIST / CIFAR10 Dataset with ToTensor (+ Normalize to [-1, 1] for
     the GANs) through a DataLoader (`--workers`, shuffle, drop_last, pin_memory on CUDA) feeding the same step.
@@ -29,7 +29,7 @@ share spent outside the epochs' step loops (validation, grids, checkpoints, FID/
 `metrics_grids_ckpt_pct` the FID/KID, sample-grid and checkpoint part of it.
 
 `--variants` repeats the table with speed options: 32 (none), bf16, 16-mixed, channels_last, compile,
-cudnn_benchmark; (a) and (b) both get the option. The data are made-up uint8 images (gensweep.data.fake)
+cudnn_benchmark; (a) and (b) both get the option. The data are made-up uint8 images (tests/fake_data.py)
 written in the real on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput
 does not depend on content. Rows go to bench.csv as they finish.
 """
@@ -47,8 +47,11 @@ from pathlib import Path
 
 import torch
 
-from gensweep.data import fake
-from gensweep.files import write_csv
+from gensweep.api import write_csv
+
+# the made-up datasets in the real file formats, shared with the tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import fake_data as fake  # noqa: E402
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 SHAPES = {"mnist": (1, 28, 28), "cifar": (3, 32, 32)}
@@ -116,8 +119,7 @@ def compose(model: str, shape: str, root: Path, device: str, epochs: int, extra:
 
 def _build(cfg, shape: tuple[int, int, int]):
     """The run's model with the run's speed options, outside a trainer."""
-    from gensweep.config import validate
-    from gensweep.models.build import build_model
+    from gensweep.api import build_model, validate
 
     values = validate(cfg)
     torch.manual_seed(0)
@@ -133,7 +135,7 @@ def _build(cfg, shape: tuple[int, int, int]):
 def bench_trainer(cfg, run_dir: Path) -> dict:
     """(a): images/s of Trainer.fit as a run builds it (set-up before the first step left out), and where the
     time beyond the training steps went."""
-    from gensweep.job import build_trainer
+    from gensweep.api import build_trainer
 
     run_dir.mkdir(parents=True)
     trainer, _ = build_trainer(cfg, run_dir)
