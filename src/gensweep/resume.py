@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
@@ -237,7 +236,15 @@ def _job_count(record: DictConfig) -> int | None:
     params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
     try:
         overrides = OverridesParser.create().parse_overrides([*params, *record.hydra.overrides.task])
-        return sum(len(batch) for batch in BasicSweeper.split_arguments(overrides, None))
+        # a key on the command line replaces the same key of the sweeper's params, as the sweeper does
+        last = {o.get_key_element(): o for o in overrides}
+        count = 1
+        for override in last.values():
+            if override.is_sweep_override():
+                if not override.is_discrete_sweep():  # a range or interval: not a basic sweep's list
+                    return None
+                count *= len(list(override.sweep_string_iterator()))
+        return count
     except HydraException:
         return None
 
