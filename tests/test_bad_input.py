@@ -17,6 +17,7 @@ CASES = [
         "model=gann is not a known model: use one of cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp",
     ),
     (["z_dim=abc"], "z_dim='abc' is invalid: must be a positive integer"),
+    (["model=vae,gan"], "model=vae,gan lists several values: add -m to sweep over them (one run each)"),
     (
         ["zdim=8"],
         "zdim is not a config key: check its spelling (python -m gensweep --cfg job lists every key), "

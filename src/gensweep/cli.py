@@ -131,6 +131,27 @@ def _unknown_key(argv: list[str]) -> str | None:
     return None
 
 
+def _sweep_without_multirun(argv: list[str]) -> str | None:
+    """`model=vae,gan` without -m: one line naming -m, instead of Hydra's six on how a comma may be read. The
+    overrides are read by Hydra's own parser; one it cannot parse is left to Hydra's message."""
+    if any(a in ("-m", "--multirun") for a in argv):
+        return None
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        overrides = OverridesParser.create().parse_overrides([a for a in argv if "=" in a and not a.startswith("-")])
+    except HydraException:
+        return None
+    sweeps = [o.input_line for o in overrides if o.is_sweep_override()]
+    if not sweeps:
+        return None
+    return (
+        f"{sweeps[0]} lists several values: add -m to sweep over them (one run each), or give one value "
+        "(a list as one value: key=[a,b])"
+    )
+
+
 def _bad_jobs_per_gpu(argv: list[str]) -> str | None:
     """jobs_per_gpu sets the launcher's job count, which Hydra resolves before any job could refuse it."""
     jobs = os.environ.get("GENSWEEP_JOBS", "")
@@ -150,6 +171,7 @@ def main() -> None:
         or _missing_plugin(argv)
         or _unknown_option(argv)
         or _unknown_key(argv)
+        or _sweep_without_multirun(argv)
         or _bad_jobs_per_gpu(argv)
     )
     if problem:
