@@ -1,9 +1,8 @@
-"""Where run folders go, and which one `resume` continues (Hydra resolvers for hydra.run/sweep.dir).
+"""Where run folders go (Hydra resolvers for hydra.run.dir and hydra.sweep.dir).
 
-A command that trains gets its resume folder from gensweep.resume before Hydra starts (as hydra.run.dir /
-hydra.sweep.dir), so these resolvers only place fresh runs and answer commands that train nothing
-(`--cfg job`, `--help`). They never fail: when nothing fits they give a fresh folder (an exception here would
-surface as a Hydra traceback).
+Which run or sweep a resume continues is decided once, in gensweep.resume, before Hydra starts; it hands the
+folder to Hydra as hydra.run.dir / hydra.sweep.dir. These resolvers only place fresh runs and answer commands
+that train nothing (`--cfg job`, `--help`), and never fail (an exception here would be a Hydra traceback).
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from gensweep.files import CHECKPOINT
 from gensweep.placement import launcher_jobs
 
 RUNS = "outputs/runs"
@@ -46,29 +44,14 @@ def resume_mode(resume: Any) -> str:
 
 
 def run_dir(resume: Any, stamp: str) -> str:
-    """RUNS/stamp, or the folder to continue: the newest run with a checkpoint, or the given path."""
-    mode = resume_mode(resume)
-    if mode == "latest":
-        found = sorted(Path(RUNS).glob(f"*/*/{CHECKPOINT}"))
-        if found:
-            return str(found[-1].parent)
-    elif mode == "path":
-        path = Path(str(resume)).expanduser()
-        if (path / CHECKPOINT).is_file():
-            return str(path)
-    return f"{RUNS}/{stamp}"
+    """RUNS/stamp, or the folder resume=<folder> names. Which run resume=true continues is decided in
+    gensweep.resume, which hands it to Hydra as hydra.run.dir before Hydra starts."""
+    return str(Path(str(resume)).expanduser()) if resume_mode(resume) == "path" else f"{RUNS}/{stamp}"
 
 
 def sweep_dir(resume: Any, stamp: str) -> str:
-    """SWEEPS/stamp, or the sweep to continue: the newest one (resume=true) or the given path."""
-    mode = resume_mode(resume)
-    if mode == "latest":
-        found = sorted(p for p in Path(SWEEPS).glob("*/*") if p.is_dir())
-        if found:
-            return str(found[-1])
-    elif mode == "path" and Path(str(resume)).expanduser().is_dir():
-        return str(Path(str(resume)).expanduser())
-    return f"{SWEEPS}/{stamp}"
+    """SWEEPS/stamp, or the folder resume=<folder> names (resume=true: gensweep.resume sets hydra.sweep.dir)."""
+    return str(Path(str(resume)).expanduser()) if resume_mode(resume) == "path" else f"{SWEEPS}/{stamp}"
 
 
 def register_resolvers() -> None:
