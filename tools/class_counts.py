@@ -6,7 +6,7 @@
 The run's checkpoint draws the same `metrics.n_samples` samples `python -m gensweep.score <run>` scores (same
 seed) and the dataset's classifier backbone labels each one; a class counts as covered with at least a fifth of
 an even share. With --trained an adversarial run samples from its trained generator instead of the weight
-average (the comparison docs/models.md makes for the sandals the Wasserstein models drop).
+average (the comparison docs/notes/recipes.md makes for the sandals the Wasserstein models drop).
 """
 
 from __future__ import annotations

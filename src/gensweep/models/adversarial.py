@@ -51,7 +51,7 @@ class Adversarial(GenerativeModel):
         if lr_width_ref and self.arch == "mlp":
             # `lr` is the rate at width lr_width_ref; narrower MLPs take larger steps, wider ones smaller. Adam-
             # type rates of hidden layers scale inversely with width (muP, Yang et al. 2021); the square root is
-            # what gensweep measured on Fashion-MNIST at widths 32-256 (docs/models.md).
+            # what gensweep measured on Fashion-MNIST at widths 32-256 (docs/notes/recipes.md).
             self.lr = self.lr * math.sqrt(lr_width_ref / self.width)
         self.ema = float(ema)
         self.d_steps = int(d_steps)
@@ -183,7 +183,7 @@ class Adversarial(GenerativeModel):
         """Batch-norm statistics of the averaged generator, measured on its own activations ("standing
         statistics", Brock et al. 2019): the trained generator's running statistics belong to other weights,
         and sampling the average with them cost the MLP GANs 3 to 6 FID points on Fashion-MNIST and most of
-        their sandals (docs/models.md). Fixed noise from a private generator: training's random stream and
+        their sandals (docs/notes/recipes.md). Fixed noise from a private generator: training's random stream and
         the samples of a resumed run stay what they would have been."""
         avg = self.nets["generator_ema"]
         norms = [m for m in avg.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]

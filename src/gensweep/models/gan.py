@@ -2,11 +2,11 @@
 
 Recipe (conf/model/gan.yaml): znxlwm's pytorch-MNIST-CelebA-GAN-CGAN MLP GAN (pytorch_MNIST_GAN.py): G
 256-512-1024, D 1024-512-256 with dropout 0.3, LeakyReLU 0.2, Adam (0.5, 0.999) at 4e-4 rather than its
-2e-4 (measured: docs/models.md), batch 128, one D step then one G step per batch; with batch norm in G
+2e-4 (measured: docs/notes/recipes.md), batch 128, one D step then one G step per batch; with batch norm in G
 (PyTorch-GAN's gan.py, DCGAN's generator), DCGAN's N(0, 0.02) initialisation (Radford et al., 2016) and
 samples from an exponential moving average of G's weights (Yazici et al., 2019) with batch-norm statistics
 measured on the average's own activations (standing statistics, Brock et al., 2019). On Fashion-MNIST each
-addition lowers FID (docs/models.md).
+addition lowers FID (docs/notes/recipes.md).
 
 The discriminator's held-out loss L_D = BCE(D(x), 1) + BCE(D(G(z)), 0) gives the estimated Jensen-Shannon
 divergence JSD ~= log 2 - L_D / 2 (theorem 1 of the paper): a lower bound, tight only for an optimal D.

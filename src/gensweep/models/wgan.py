@@ -4,7 +4,7 @@ every critic step, n_critic critic steps per generator step, and the paper's cri
 generator; lr 2e-4 rather than 5e-5, one critic step per generator step rather than 5 (the 1:1 schedule of
 Heusel et al. 2017's two time-scale rule), and no warm-up: at the paper's schedule the generator makes a
 fifth of the steps, and on Fashion-MNIST it ends 20 epochs at FID 38 (29.7 after 50) instead of 27.6
-(docs/models.md). `model.n_critic=5` gives the paper's schedule back.
+(docs/notes/recipes.md). `model.n_critic=5` gives the paper's schedule back.
 
 The estimated Earth-Mover distance is the critic's held-out value gap over its Lipschitz constant, a lower
 bound on W1 (Kantorovich-Rubinstein duality), read from the critic after `estimate_steps` more critic steps on

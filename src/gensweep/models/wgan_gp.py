@@ -1,7 +1,7 @@
 """WGAN-GP (Gulrajani et al., 2017): the WGAN critic objective plus penalty * (||grad critic(x_hat)|| - 1)^2
 on random real/fake interpolates, without the clipped WGAN's warm-up, Adam, no batch norm in the critic
 (layer norm in a conv critic, none in the MLP one). conf/model/wgan_gp.yaml departs from the authors'
-gan_mnist.py in two measured ways (docs/models.md): Adam 4e-4 (0.5, 0.999), the MLP GAN's settings, instead
+gan_mnist.py in two measured ways (docs/notes/recipes.md): Adam 4e-4 (0.5, 0.999), the MLP GAN's settings, instead
 of 1e-4 (0.5, 0.9), with which the samples missed sandals until epoch 15 on Fashion-MNIST; and one critic step
 per generator step rather than 5 (FID 25.3 after 20 epochs against 36.3)."""
 
