@@ -24,8 +24,9 @@ def ensure_files(
         root.mkdir(parents=True, exist_ok=True)
         fetch()
     except (URLError, OSError, RuntimeError) as err:
+        first = (str(err).strip().splitlines() or [""])[0]  # torchvision's errors list every mirror it tried
         raise DatasetError(
-            f"could not download {name} into {root} ({type(err).__name__}: {err}). Check the network, or put the "
+            f"could not download {name} into {root} ({type(err).__name__}: {first}). Check the network, or put the "
             f"files there by hand in this layout and run with dataset.download=false:\n{layout}"
         ) from err
     if not present():
