@@ -19,7 +19,7 @@ import torch.nn as nn
 
 from gensweep import checks
 from gensweep.models.base import GenerativeModel
-from gensweep.models.nets import ARCHS, build_discriminator, build_generator
+from gensweep.models.nets import build_discriminator, build_generator
 
 # Noise the averaged generator's batch-norm statistics are measured on: 4,096 draws, in batches of 256
 STANDING_BATCHES, STANDING_BATCH_SIZE = 16, 256
@@ -77,7 +77,6 @@ class Adversarial(GenerativeModel):
     def check_keys(cls, model: Mapping[str, Any]) -> None:
         if "d_steps" in model:  # the Wasserstein models give it as n_critic
             checks.positive_int("model.d_steps", model["d_steps"], "1")
-        checks.one_of("model.arch", model["arch"], {a: "" for a in ARCHS})
         checks.fraction("model.dropout", model["dropout"], "a probability", "0.3")
         checks.fraction("model.ema", model["ema"], "the average's decay", "0.999")
         checks.one_of("model.g_norm", model["g_norm"], {"batch": "", "none": ""})

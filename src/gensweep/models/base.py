@@ -65,8 +65,9 @@ class GenerativeModel(nn.Module):
 
     @classmethod
     def check_keys(cls, model: Mapping[str, Any]) -> None:
-        """Refuse a bad value of this model's own keys (`model.*`) with one line (ConfigError). Each class
-        checks the keys its constructor adds, then hands the rest to its parent's check."""
+        """Refuse a bad value of this model's own keys (`model.*`) with one line (ConfigError). Each class checks
+        the keys its constructor adds, then hands the rest to its parent's check; model.arch, which decides
+        n_layers, is checked by gensweep.config.validate."""
 
     # --- speed options (the trainer's precision / channels_last / compile keys) ---------------------------
     def accelerate(self, precision: str = "32", channels_last: bool = False, compile: bool = False) -> list[str]:
