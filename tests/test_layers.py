@@ -20,7 +20,7 @@ LAYERS = [
     {"train"},
     {"config", "paths", "report"},
     {"resume"},
-    {"job", "score"},
+    {"job", "score", "start_checks"},
     {"cli", "__main__", "api"},
 ]
 

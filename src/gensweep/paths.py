@@ -1,7 +1,7 @@
 """Where run folders go (Hydra resolvers for hydra.run.dir and hydra.sweep.dir).
 
-Which run or sweep a resume continues is decided once, in gensweep.resume, before Hydra starts; it hands the
-folder to Hydra as hydra.run.dir / hydra.sweep.dir. These resolvers only place fresh runs and answer commands
+Which run or sweep a resume continues is decided once, in gensweep.resume (from the start checks, before Hydra
+makes a folder); it points hydra.run.dir / hydra.sweep.dir at that folder. These resolvers only place fresh runs and answer commands
 that train nothing (`--cfg job`, `--help`), and never fail (an exception here would be a Hydra traceback).
 """
 
@@ -45,7 +45,7 @@ def resume_mode(resume: Any) -> str:
 
 def run_dir(resume: Any, stamp: str) -> str:
     """RUNS/stamp, or the folder resume=<folder> names. Which run resume=true continues is decided in
-    gensweep.resume, which hands it to Hydra as hydra.run.dir before Hydra starts."""
+    gensweep.resume, which sets hydra.run.dir before Hydra makes the folder."""
     return str(Path(str(resume)).expanduser()) if resume_mode(resume) == "path" else f"{RUNS}/{stamp}"
 
 

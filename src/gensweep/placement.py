@@ -39,7 +39,7 @@ def launcher_jobs(device: Any, jobs_per_gpu: Any) -> int:
     (all visible ones for device=auto or cuda, one for cuda:N); else CPU_JOBS."""
     env = os.environ.get("GENSWEEP_JOBS")
     if env:
-        return int(env)  # checked by the CLI before Hydra resolves this
+        return int(env)  # checked by gensweep.start_checks before Hydra resolves this
     spec = str(device)
     n_gpus = gpu_count() if spec in ("auto", "cuda") or spec.startswith("cuda:") else 0
     if n_gpus == 0 or jobs_per_gpu_error(jobs_per_gpu):

@@ -1,10 +1,12 @@
-"""Which run or sweep `resume=...` continues, chosen and checked before Hydra starts.
+"""Which run or sweep `resume=...` continues, chosen and checked on the composed config before Hydra writes.
 
 Hydra writes its record (`.hydra/`, `multirun.yaml`) and the log into the run or sweep folder as soon as it
-starts, so a resume refused inside a job would already have changed the folder it refused. Here, first:
-- a single run: the command's config is composed (on top of the run's own settings for resume=<folder>)
-  and the candidate's checkpoint loaded into the model it builds;
-- a sweep (-m): the command must sweep what the sweep folder swept (n_epochs, device and resume may differ).
+makes it, so a resume refused inside a job would already have changed the folder it refused. These run from
+gensweep.start_checks (a Hydra callback), after Hydra composes the command and before it makes the folder:
+- a single run (`continue_run`): the run's checkpoint must load into the model the config builds; for
+  resume=<folder> the config is the run's own saved one with the command's keys on top;
+- a sweep (`continue_sweep`): the command must sweep what the sweep folder swept (n_epochs, device and resume
+  may differ).
 Only a folder that passes is handed to Hydra (hydra.run.dir / hydra.sweep.dir); its earlier records are kept
 beside the new ones as `.hydra.<n>` and `multirun.<n>.yaml`.
 """
@@ -18,11 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from gensweep.config import compose_config, validate
+from gensweep.config import validate
 from gensweep.errors import CheckpointError, ConfigError
 from gensweep.files import CHECKPOINT
 from gensweep.paths import RUNS, SWEEPS, resume_mode
@@ -117,12 +122,9 @@ def _set_aside(path: Path, name: Callable[[int], str]) -> Path:
     return kept
 
 
-def _key(arg: str) -> str:
-    return arg.split("=", 1)[0].lstrip("+~")
-
-
-def _is_hydra(arg: str) -> bool:
-    return _key(arg).startswith(("hydra.", "hydra/"))
+def _parse(lines: Any) -> list[Override]:
+    """A record's or a command's overrides, read by Hydra's own parser."""
+    return OverridesParser.create().parse_overrides([str(line) for line in lines])
 
 
 def _quoted(path: Path) -> str:
@@ -130,49 +132,65 @@ def _quoted(path: Path) -> str:
     return text if re.fullmatch(r"[\w./\-]+", text) else "'" + text.replace("'", "\\'") + "'"
 
 
-def _value(argv: list[str], key: str) -> str | None:
-    given = [a.split("=", 1)[1] for a in argv if _key(a) == key and "=" in a]
-    return given[-1] if given else None
+def _given(cfg: DictConfig, key: str) -> bool:
+    """Whether the command set this hydra.* key itself."""
+    return any(o.key_or_group == key for o in _parse(cfg.hydra.overrides.hydra))
 
 
-def prepare(argv: list[str]) -> list[str]:
-    """The command line Hydra should run for `argv`: unchanged without resume=..., else pointing at the run or
-    sweep folder to continue, once it is checked. Raises ConfigError / CheckpointError (one line) on refusal,
-    having written nothing."""
-    multirun = any(a in ("-m", "--multirun") for a in argv)
-    if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):  # --cfg, --help, ...: no job
-        return argv
-    asked = _value(argv, "resume")
-    if asked is None or resume_mode(asked) == "off":
-        return argv
-    return _prepare_sweep(argv, asked) if multirun else _prepare_run(argv, asked)
-
-
-def _prepare_run(argv: list[str], asked: str) -> list[str]:
-
-    options = [a for a in argv if not _is_hydra(a) and _key(a) != "resume"]
-    target = _value(argv, "hydra.run.dir") or asked  # a folder Hydra will use anyway is the one to continue
-    if resume_mode(target) == "path":
-        record = Path(target).expanduser() / ".hydra" / "overrides.yaml"
-        if record.is_file():  # the run's own settings, under the command's
-            own = {_key(a): a for a in list(OmegaConf.load(record)) if not _is_hydra(a) and _key(a) != "resume"}
-            own.update({_key(a): a for a in options})
-            options = list(own.values())
-    try:
-        cfg = compose_config([*options, f"resume={target}"])
-    except HydraException as err:  # the run's own record names groups or keys this version does not have
-        first = str(err).strip().splitlines()[0]
-        raise ConfigError(
-            f"resume={target}: the run's saved settings do not compose in this version of gensweep ({first}); "
-            "start a fresh run"
-        ) from err
+def continue_run(cfg: DictConfig) -> None:
+    """Point the single run Hydra is about to start at the folder resume=... continues, once it is checked;
+    nothing without resume. Raises ConfigError / CheckpointError (one line) on refusal, having written nothing."""
+    if resume_mode(cfg.resume) == "off":
+        return
+    command = [o for o in _parse(cfg.hydra.overrides.task) if o.key_or_group != "resume"]
+    if _given(cfg, "hydra.run.dir"):  # a folder Hydra will use anyway is the one to continue
+        with read_write(cfg):
+            cfg.resume = str(cfg.hydra.run.dir)
+    latest = resume_mode(cfg.resume) == "latest"
+    record = [o.input_line for o in command] if latest else _take_own_settings(cfg, command)
     run = choose(cfg)
     _refuse_if_done(run, int(cfg.n_epochs))
-    if resume_mode(target) == "latest":
-        _warn_dropped_settings(run, options)
+    if latest:
+        _warn_dropped_settings(run, command)
     keep_record(run)
-    hydra = [a for a in argv if _is_hydra(a) and _key(a) != "hydra.run.dir"]
-    return [*options, *hydra, f"resume={_quoted(run)}", f"hydra.run.dir={_quoted(run)}"]
+    with read_write(cfg):
+        cfg.resume = str(run)
+        cfg.hydra.run.dir = str(run)
+        cfg.hydra.overrides.task = [*record, f"resume={_quoted(run)}"]
+
+
+def _take_own_settings(cfg: DictConfig, command: list[Override]) -> list[str]:
+    """resume=<folder>: make `cfg` the run's own settings (the overrides it recorded) with the command's on
+    top, as Hydra composes them; returns those overrides, for the record."""
+    lines = {o.key_or_group: o.input_line for o in _parse(_saved_overrides(Path(str(cfg.resume)).expanduser()))}
+    lines.pop("resume", None)
+    lines.update({o.key_or_group: o.input_line for o in command})
+    loader = GlobalHydra.instance().config_loader()
+    try:
+        own = loader.load_configuration(
+            cfg.hydra.job.config_name, [*lines.values(), f"resume={_quoted(Path(str(cfg.resume)))}"], RunMode.RUN
+        )
+    except HydraException as err:  # the run's record names groups or keys this version does not have
+        first = str(err).strip().splitlines()[0]
+        raise ConfigError(
+            f"resume={cfg.resume}: the run's saved settings do not compose in this version of gensweep ({first}); "
+            "start a fresh run"
+        ) from err
+    settings = OmegaConf.to_container(own, resolve=False)
+    del settings["hydra"]
+    with read_write(cfg), open_dict(cfg):
+        for key in [k for k in cfg if k != "hydra"]:
+            del cfg[key]
+        for key, value in settings.items():
+            cfg[key] = value
+        cfg.hydra.runtime.choices = own.hydra.runtime.choices
+    return list(lines.values())
+
+
+def _saved_overrides(run: Path) -> list[str]:
+    """The command-line overrides the run's last record holds (not Hydra's own)."""
+    record = run / ".hydra" / "overrides.yaml"
+    return [str(a) for a in OmegaConf.load(record)] if record.is_file() else []
 
 
 def completed(run: Path, n_epochs: int) -> dict | None:
@@ -206,17 +224,17 @@ def _refuse_if_done(run: Path, n_epochs: int) -> None:
         )
 
 
-def _warn_dropped_settings(run: Path, options: list[str]) -> None:
+def _warn_dropped_settings(run: Path, command: list[Override]) -> None:
     """resume=true continues a run with the command's settings: say which of the run's own it drops or
     changes (e.g. its dataset.subset), since only the networks' shapes had to match."""
-    record = run / ".hydra" / "overrides.yaml"
-    saved = list(OmegaConf.load(record)) if record.is_file() else []
-    own = [a for a in saved if not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP]
-    ours = {_key(a): a for a in options}
+    own = [o for o in _parse(_saved_overrides(run)) if o.key_or_group not in FREE_IN_SWEEP]
+    ours = {o.key_or_group: o for o in command}
     changed = [
-        f"{a} (now {ours[_key(a)].split('=', 1)[1]})" if _key(a) in ours else f"{a} (now the default)"
-        for a in own
-        if ours.get(_key(a)) != a
+        f"{o.input_line} (now {ours[o.key_or_group].input_line.split('=', 1)[1]})"
+        if o.key_or_group in ours
+        else f"{o.input_line} (now the default)"
+        for o in own
+        if o.key_or_group not in ours or ours[o.key_or_group].input_line != o.input_line
     ]
     if changed:
         print(
@@ -249,12 +267,17 @@ def _job_count(record: DictConfig) -> int | None:
         return None
 
 
-def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
-    target = _value(argv, "hydra.sweep.dir") or asked
+def continue_sweep(cfg: DictConfig) -> None:
+    """Point the sweep Hydra is about to start at the sweep folder resume=... continues, once the command is
+    checked against what that sweep swept; nothing without resume, or for resume=true with no sweep yet.
+    Raises ConfigError (one line) on refusal, having written nothing."""
+    if resume_mode(cfg.resume) == "off":
+        return
+    target = str(cfg.hydra.sweep.dir) if _given(cfg, "hydra.sweep.dir") else str(cfg.resume)
     if resume_mode(target) == "latest":
         found = sorted(p.parent for p in Path(SWEEPS).glob("*/*/multirun.yaml"))
         if not found:  # nothing to continue: a fresh sweep, whose jobs start from scratch
-            return argv
+            return
         sweep = found[-1]
     else:
         sweep = Path(target).expanduser()
@@ -268,12 +291,12 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
                 f"resume={target}: {target} is not a sweep folder (it has no multirun.yaml); resume a "
                 "single run without -m"
             )
-    theirs = {
-        _key(a): a
-        for a in list(OmegaConf.load(sweep / "multirun.yaml").hydra.overrides.task)
-        if _key(a) not in FREE_IN_SWEEP
-    }
-    ours = {_key(a): a for a in argv if not a.startswith("-") and not _is_hydra(a) and _key(a) not in FREE_IN_SWEEP}
+    record = OmegaConf.load(sweep / "multirun.yaml")
+
+    def swept(lines: Any) -> dict[str, str]:
+        return {o.key_or_group: o.input_line for o in _parse(lines) if o.key_or_group not in FREE_IN_SWEEP}
+
+    theirs, ours = swept(record.hydra.overrides.task), swept(cfg.hydra.overrides.task)
     if theirs != ours:
         differ = sorted(set(theirs.items()) ^ set(ours.items()))
         was = " ".join(theirs[k] for k in sorted(theirs)) or "the defaults"
@@ -283,10 +306,8 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
             f"{', '.join(FREE_IN_SWEEP[1:])} may change), or start a new sweep without resume"
         )
     jobs = sorted(p.parent for p in sweep.glob("*/.hydra"))
-    record = OmegaConf.load(sweep / "multirun.yaml")
-    n_epochs = _value(argv, "n_epochs") or str(record.n_epochs)
-    every_job_started = len(jobs) == _job_count(record)
-    if every_job_started and n_epochs.isdigit() and all(completed(job, int(n_epochs)) for job in jobs):
+    n_epochs = int(cfg.n_epochs)
+    if len(jobs) == _job_count(record) and all(completed(job, n_epochs) for job in jobs):
         report = sweep / "report"
         see = f"open {report}" if report.is_dir() else f"write its report with python -m gensweep.report {sweep}"
         raise ConfigError(
@@ -296,8 +317,8 @@ def _prepare_sweep(argv: list[str], asked: str) -> list[str]:
     _set_aside(sweep / "multirun.yaml", lambda n: f"multirun.{n}.yaml")
     for job in jobs:
         keep_record(job)
-    flags = [a for a in argv if a.startswith("-")]  # after every override: Hydra's parser wants them last
-    return [a for a in argv if a not in flags and _key(a) != "hydra.sweep.dir"] + [
-        f"hydra.sweep.dir={_quoted(sweep)}",
-        *flags,
-    ]
+    with read_write(cfg):
+        cfg.hydra.sweep.dir = str(sweep)
+        # each job's config is composed again from these, so its folder is under the sweep's
+        kept = [o.input_line for o in _parse(cfg.hydra.overrides.hydra) if o.key_or_group != "hydra.sweep.dir"]
+        cfg.hydra.overrides.hydra = [*kept, f"hydra.sweep.dir={_quoted(sweep)}"]

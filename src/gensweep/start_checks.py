@@ -1,0 +1,171 @@
+"""gensweep's checks on the command Hydra composed, before Hydra creates or records anything in a folder.
+
+`StartChecks` is a Hydra callback (conf/config.yaml, hydra.callbacks): Hydra calls on_run_start and
+on_multirun_start after composing the config and before it makes the run or sweep folder, so a refusal here
+(one line, exit 2) leaves every byte on disk as it was. A command that does not compose at all (an unknown
+option or key, a comma list without -m) is refused by Hydra itself; `hydra_error` puts its message in
+one line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import ConfigCompositionException, HydraException, MissingConfigException
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError
+
+from gensweep.errors import CheckpointError, ConfigError
+from gensweep.paths import plugin_installed
+from gensweep.placement import jobs_per_gpu_error
+
+# Hydra plugins behind the presets in conf/hydra/ and conf/hparams_search/ (`pip install 'gensweep[cluster]'`):
+# the config each chooses and the module it needs.
+PLUGINS = {
+    "hydra/launcher/joblib": "hydra_plugins.hydra_joblib_launcher",
+    "hydra/launcher/slurm": "hydra_plugins.hydra_submitit_launcher",
+    "hydra/launcher/submitit_local": "hydra_plugins.hydra_submitit_launcher",
+    "hydra/launcher/submitit_slurm": "hydra_plugins.hydra_submitit_launcher",
+    "hydra/sweeper/optuna": "hydra_plugins.hydra_optuna_sweeper",
+}
+
+CFG_HINT = "python -m gensweep --cfg job lists every key"
+INSTALL = "pip install 'gensweep[cluster]'"
+
+
+class StartChecks(Callback):
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_on_error(_check_run, config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _refuse_on_error(_check_sweep, config)
+
+
+def _refuse_on_error(check: Any, cfg: DictConfig) -> None:
+    try:
+        problem = check(cfg)
+    except (ConfigError, CheckpointError) as err:
+        problem = str(err)
+    if problem:
+        refuse(problem)
+
+
+def refuse(problem: str) -> NoReturn:
+    print(f"gensweep: error: {problem}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _check_run(cfg: DictConfig) -> str | None:
+    from gensweep.resume import continue_run
+
+    problem = _missing_plugin(cfg) or _bad_jobs(cfg)
+    if problem:
+        return problem
+    continue_run(cfg)  # may point hydra.run.dir at the run to continue
+    return _unwritable(cfg, "hydra.run.dir")
+
+
+def _check_sweep(cfg: DictConfig) -> str | None:
+    from gensweep.resume import continue_sweep
+
+    problem = _missing_plugin(cfg) or _bad_jobs(cfg) or _unknown_sweep_value(cfg)
+    if problem:
+        return problem
+    continue_sweep(cfg)  # may point hydra.sweep.dir at the sweep to continue
+    return _unwritable(cfg, "hydra.sweep.dir")
+
+
+def _missing_plugin(cfg: DictConfig) -> str | None:
+    """The install hint for a launcher or sweeper whose Hydra plugin is not installed, or None."""
+    for group in ("hydra/launcher", "hydra/sweeper"):
+        choice = cfg.hydra.runtime.choices.get(group)
+        hint = plugin_hint(f"{group}/{choice}")
+        if hint:
+            return hint
+    return None
+
+
+def plugin_hint(config: str) -> str | None:
+    """For a config path such as hydra/launcher/joblib whose plugin is missing: which plugin, how to install."""
+    module = PLUGINS.get(config)
+    if module is None or plugin_installed(module):
+        return None
+    group, _, choice = config.rpartition("/")
+    plugin = module.split(".")[-1].replace("_", "-")
+    return f"{group}={choice} needs its Hydra plugin ({plugin}), which is not installed: {INSTALL}"
+
+
+def _bad_jobs(cfg: DictConfig) -> str | None:
+    """GENSWEEP_JOBS and jobs_per_gpu set the joblib launcher's job count, resolved before any job starts."""
+    jobs = os.environ.get("GENSWEEP_JOBS", "")
+    if jobs and not (jobs.isdigit() and int(jobs) > 0):
+        return f"GENSWEEP_JOBS={jobs!r} is invalid: the joblib launcher's jobs at once, a positive integer (e.g. 4)"
+    return jobs_per_gpu_error(cfg.jobs_per_gpu)
+
+
+def _unknown_sweep_value(cfg: DictConfig) -> str | None:
+    """A swept option no config group has, or a swept key the config lacks: Hydra composes each job only when
+    it starts, so without this check the jobs before it would run first."""
+    loader = GlobalHydra.instance().config_loader()
+    for override in OverridesParser.create().parse_overrides(list(cfg.hydra.overrides.task)):
+        if not override.is_sweep_override() or override.is_add() or override.is_force_add():
+            continue
+        key = override.key_or_group
+        options = loader.get_group_options(key)
+        if options:
+            for choice in override.sweep_string_iterator():
+                if choice not in options and choice not in ("null", "none"):
+                    return f"{key}={choice} is not a known {key}: use one of {', '.join(options)}"
+        elif key.split(".")[0] not in cfg:
+            return unknown_key(key, f"+{override.input_line}")
+    return None
+
+
+def unknown_key(key: str, added: str) -> str:
+    return f"{key} is not a config key: check its spelling ({CFG_HINT}), or add it as a new key with {added}"
+
+
+def _unwritable(cfg: DictConfig, key: str) -> str | None:
+    """Why the run or sweep folder cannot be created (a file in its path, no write permission), or None:
+    Hydra creates it next and would fail with a traceback."""
+    folder = str(OmegaConf.select(cfg, key))
+    probe = Path(folder).expanduser().absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{key}={folder} cannot be created: {probe} is a file, not a folder; choose another folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return (
+            f"{key}={folder} cannot be created: {probe} is not writable; run from a writable folder "
+            "or set hydra.run.dir=<folder> (hydra.sweep.dir=<folder> with -m)"
+        )
+    return None
+
+
+def hydra_error(err: HydraException) -> str:
+    """Hydra's refusal of a command (one it cannot parse or compose), as one line naming the fix."""
+    if isinstance(err, MissingConfigException) and err.missing_cfg_file:
+        group, _, choice = err.missing_cfg_file.rpartition("/")
+        hint = plugin_hint(err.missing_cfg_file)
+        if hint:
+            return hint
+        if err.options:
+            return f"{group}={choice} is not a known {group}: use one of {', '.join(err.options)}"
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    if isinstance(err, ConfigCompositionException):
+        cause = err.__cause__
+        if isinstance(cause, (ConfigAttributeError, ConfigKeyError)) and lines[0].startswith("Could not override"):
+            return unknown_key(str(cause.full_key), lines[-1].split()[-1])
+        if lines[0].startswith("Ambiguous value for argument "):
+            given = lines[0].removeprefix("Ambiguous value for argument ").strip("'")
+            return (
+                f"{given} lists several values: add -m to sweep over them (one run each), or give one value "
+                "(a list as one value: key=[a,b])"
+            )
+    return "; ".join(lines)
