@@ -32,6 +32,9 @@ share spent outside the epochs' step loops (validation, grids, checkpoints, FID/
 cudnn_benchmark; (a) and (b) both get the option. The data are made-up uint8 images (tests/fake_data.py)
 written in the real on-disk formats (MNIST idx files, CIFAR-10 pickle batches) in a temporary folder: throughput
 does not depend on content. Rows go to bench.csv as they finish.
+
+`--write NAME` also writes the table to docs/results/NAME.md (tools/results.py: one header line with the machine,
+the date and this command), in the layout of docs/results/bench_cpu.md.
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ from gensweep.api import write_csv
 # the made-up datasets in the real file formats, shared with the tests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import fake_data as fake  # noqa: E402
+
+# docs/results/<name>.md under a header line naming the machine, the date and the command
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from results import write  # noqa: E402
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 SHAPES = {"mnist": (1, 28, 28), "cifar": (3, 32, 32)}
@@ -281,6 +288,28 @@ def isolated(*args) -> tuple[dict, dict, dict]:
     return queue.get()
 
 
+def _pct(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1f}%"
+
+
+def results_table(rows: list[dict], caption: str) -> str:
+    """The rows as docs/results/bench_cpu.md lays them out: rates with thousands separators, ratios to two
+    places, shares in percent, the three peaks in one column; a variant column only when a row has an option."""
+    variants = any(r["variant"] != "32" for r in rows)
+    head = ["data", "model", *(["variant"] if variants else []), "(a) steps", "(a) trainer img/s", "(b) bare img/s"]
+    head += ["(c) peer img/s", "a/b", "a/c", "(a) in train_step", "(a) beyond steps", "metrics + grids + ckpt"]
+    head += ["peak MB a / b / c"]
+    lines = [caption, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["data"], r["model"], *([r["variant"]] if variants else []), str(r["steps_a"])]
+        cells += [f"{r[k]:,.0f}" for k in ("trainer_img_s", "bare_img_s", "peer_img_s")]
+        cells += [f"{r['a_over_b']:.2f}", f"{r['a_over_c']:.2f}"]
+        cells += [_pct(r[k]) for k in ("in_train_step_pct", "beyond_steps_pct", "metrics_grids_ckpt_pct")]
+        cells.append(f"{r['peak_mb_a']} / {r['peak_mb_b']} / {r['peak_mb_c']}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -302,6 +331,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers of the peer loop (c)")
     parser.add_argument("--out", type=Path, default=Path("outputs/bench/bench.csv"))
+    parser.add_argument(
+        "--write", metavar="NAME", default=None, help="also write the table to docs/results/NAME.md (e.g. bench_cpu)"
+    )
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every run, e.g. width=128")
     args = parser.parse_args()
     for v in args.variants.split(","):
@@ -351,16 +383,19 @@ def main() -> None:
                     write_csv(args.out, rows)
     columns = list(rows[0])[1:]
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"
-    print(
-        f"\n{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "
+    caption = (
+        f"{name}, torch {torch.__version__}, batch {BATCH}, (a) {args.epochs} epochs of "
         f"{args.steps_per_epoch or 'full'} steps, (b)/(c) {args.measure_steps} steps, {args.workers} workers in (c), "
-        f"median of {args.repeats} round(s)\n"
+        f"median of {args.repeats} round(s)"
     )
+    print(f"\n{caption}\n")
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
         print("| " + " | ".join(str(row[c]) for c in columns) + " |")
     print(f"\nwritten: {args.out}", file=sys.stderr)
+    if args.write:
+        print(f"written: {write(args.write, results_table(rows, caption + '.'))}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -8,16 +8,24 @@ Two sweeps: one model at four z_dim values (runs of about equal length, like the
 models (VAE, GAN, WGAN, CAE: runs of unequal length). Each runs the command a user would
 (`python -m gensweep ... -m`) in a fresh folder with the FID classifier already cached (an untimed first run
 trains it), so neither launcher pays that one-off cost.
+
+`--write NAME` also writes the table to docs/results/NAME.md (tools/results.py: one header line with the machine,
+the date and this command), e.g. `python benchmarks/bench_launchers.py --write launchers`.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+# docs/results/<name>.md under a header line naming the machine, the date and the command
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from results import write  # noqa: E402
 
 SWEEPS = {
     "vae, z_dim=8,16,32,64": ["model=vae", "z_dim=8,16,32,64"],
@@ -36,8 +44,25 @@ def sweep(args: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def results_table(rows: list[str], common: list[str], jobs: int) -> str:
+    """The caption and the Markdown table of the two sweeps' wall times."""
+    return (
+        f"4-run sweeps ({' '.join(common)}), wall seconds; {os.cpu_count()} CPUs\n\n"
+        f"| sweep | basic (one at a time) | joblib ({jobs} at a time) | speed-up |\n|---|---|---|---|\n"
+        + "\n".join(rows)
+    )
+
+
 def main() -> None:
-    extra = sys.argv[1:]
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--write", metavar="NAME", default=None, help="also write the table to docs/results/NAME.md")
+    parser.add_argument("overrides", nargs="*", help="gensweep keys for every sweep, e.g. n_epochs=5")
+    args = parser.parse_args()
+    extra = args.overrides
     given = {a.split("=", 1)[0] for a in extra}
     common = [a for a in COMMON if a.split("=", 1)[0] not in given] + extra  # n_epochs=5 replaces n_epochs=25
     jobs = int(os.environ.get("GENSWEEP_JOBS", "2"))
@@ -53,11 +78,10 @@ def main() -> None:
             basic = sweep([*args, f"hydra.sweep.dir={cwd / f'basic{i}'}"], cwd, env)
             joblib = sweep([*args, "hydra/launcher=joblib", f"hydra.sweep.dir={cwd / f'joblib{i}'}"], cwd, env)
             rows.append(f"| {name} | {basic:.1f} | {joblib:.1f} | {basic / joblib:.2f}x |")
-    print(
-        f"4-run sweeps ({' '.join(common)}), wall seconds; {os.cpu_count()} CPUs\n\n"
-        f"| sweep | basic (one at a time) | joblib ({jobs} at a time) | speed-up |\n|---|---|---|---|"
-    )
-    print("\n".join(rows))
+    table = results_table(rows, common, jobs)
+    print(table)
+    if args.write:
+        print(f"written: {write(args.write, table)}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuild the README's figures from the default command (VAE on the bundled digits, CPU, seed 0), and print
-# what the run's quality metrics cost as a share of its wall time.
+# Rebuild the README's figures from the default command (VAE on the bundled digits, CPU, seed 0), print what the
+# run's quality metrics cost as a share of its wall time, and write the run's figures and seconds by part to
+# docs/results/default_run.md.
 # Usage: tools/readme_figures.sh [--studies | --report]   (from the repository root, with gensweep installed)
 # --studies: instead, run every study's smoke sweep (scripts/study.sh <study> --smoke) and copy each report's
 # side-by-side samples.png to docs/images/study_<study>_smoke.png (the images of docs/studies.md).
@@ -43,9 +44,27 @@ cp "$run"/interpolation.png docs/images/default_interpolation.png
 echo "README figures updated from $run ($(basename "$last"))"
 tail -n 1 "$run"/metrics.csv
 "$python" - "$run/summary.json" <<'PY'
-import json, sys
+# printed, and written to docs/results/default_run.md under tools/results.py's header line
+import datetime, json, sys
+sys.path.insert(0, "tools")
+from results import RESULTS, machine
 s = json.load(open(sys.argv[1]))
+share = 100 * s['metrics_seconds'] / s['wall_seconds']
 print(f"wall {s['wall_seconds']:.1f}s, training {s['train_seconds']:.1f}s, quality metrics {s['metrics_seconds']:.1f}s "
-      f"({100 * s['metrics_seconds'] / s['wall_seconds']:.1f}% of wall), final FID {s['final']['fid']:.1f}, "
+      f"({share:.1f}% of wall), final FID {s['final']['fid']:.1f}, "
       f"floor {s['fid_real_floor']:.1f}, val_loss {s['final']['val_loss']:.1f}")
+rows = [("wall time", f"{s['wall_seconds']:.1f} s"), ("training", f"{s['train_seconds']:.1f} s"),
+        ("quality metrics (`metrics_seconds`)", f"{s['metrics_seconds']:.1f} s ({share:.1f}% of wall time)"),
+        ("final FID (classifier backbone)", f"{s['final']['fid']:.1f}"),
+        ("real-data floor (`fid_real_floor`)", f"{s['fid_real_floor']:.1f}"),
+        ("final val_loss (nats per image)", f"{s['final']['val_loss']:.1f}")]
+parts = [("start-up (`startup_seconds`)", s.get('startup_seconds') or 0.0), *s.get('seconds_by_part', {}).items()]
+body = "\n".join([
+    "The default command on the CPU (`python -m gensweep device=cpu trainer.progress=false`), from its "
+    "`summary.json`; the figures of the README and docs/reports.md are this run's files.", "",
+    "| figure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows), "",
+    "| part (`seconds_by_part`) | seconds |", "|---|---|", *(f"| {k} | {v:.2f} |" for k, v in parts)])
+header = f"Measured on {machine()}, {datetime.date.today().isoformat()}: `bash tools/readme_figures.sh`"
+(RESULTS / "default_run.md").write_text(f"{header}\n\n{body}\n")
+print(f"written: {RESULTS / 'default_run.md'}")
 PY

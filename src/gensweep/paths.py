@@ -1,8 +1,9 @@
 """Where run folders go (Hydra resolvers for hydra.run.dir and hydra.sweep.dir).
 
 Which run or sweep a resume continues is decided once, in gensweep.resume (from the start checks, before Hydra
-makes a folder); it points hydra.run.dir / hydra.sweep.dir at that folder. These resolvers only place fresh runs and answer commands
-that train nothing (`--cfg job`, `--help`), and never fail (an exception here would be a Hydra traceback).
+makes a folder); it points hydra.run.dir / hydra.sweep.dir at that folder. These resolvers only place fresh
+runs and answer commands that train nothing (`--cfg job`, `--help`), and never fail (an exception here would be
+a Hydra traceback).
 """
 
 from __future__ import annotations
