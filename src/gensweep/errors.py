@@ -15,3 +15,10 @@ class DatasetError(RuntimeError):
 
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used to resume this run."""
+
+
+class WriteFailed(RuntimeError):
+    """A file could not be written: a full disk or quota, a read-only or unwritable folder, an I/O error. The
+    message names the file, the space free against what it needed, and the fix; the partial file is gone."""
+
+    exit_code = 5

@@ -3,33 +3,97 @@ never half-written) and reading back the CSV files the runs write."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import io
 import json
 import math
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from gensweep.errors import WriteFailed
 
 # A run folder's files that more than one layer opens.
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.csv"
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """Write through a temp file in the same folder, fsync it, then rename it over `path`."""
+# What each write error means, and what to do about it.
+SPACE_FIX = "free space there or move the folder to a larger disk"
+WRITE_ERRORS = {
+    errno.ENOSPC: ("its disk is full", SPACE_FIX),
+    errno.EDQUOT: ("the disk quota is reached", SPACE_FIX),
+    errno.EROFS: ("its file system is read-only", "choose a writable folder"),
+    errno.EACCES: ("no permission to write there", "make the folder writable or choose another"),
+    errno.EPERM: ("no permission to write there", "make the folder writable or choose another"),
+    errno.EIO: ("an I/O error on its disk", "check the disk, or choose a folder on another one"),
+}
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], fix: str = "") -> None:
+    """Write `data` (bytes, or a function that writes to the file) through a temp file in the same folder,
+    fsync it, then rename it over `path`: `path` is the old file or the whole new one, never a part.
+
+    Any OS error raises WriteFailed (one line: the file, the space free against what it needed, the fix, then
+    `fix`, another way out for this file), after the temp file is removed; `path` is left as it was."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            if isinstance(data, bytes):
+                f.write(data)
+            else:
+                data(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        cause = err if isinstance(err, OSError) else err.__context__  # torch.save wraps the OS error
+        if not isinstance(cause, OSError):
+            raise
+        written = tmp.stat().st_size if tmp.is_file() else 0
+        if tmp.is_file():
+            with contextlib.suppress(OSError):  # the disk refuses even that (EIO): the error says what matters
+                tmp.unlink()
+        raise write_failed(path, cause, len(data) if isinstance(data, bytes) else None, written, fix) from err
+
+
+def write_failed(path: Path, err: OSError, needed: int | None, written: int, fix: str = "") -> WriteFailed:
+    """The one-line error for a write to `path` that failed with `err`."""
+    reason, remedy = WRITE_ERRORS.get(err.errno or 0, (err.strerror or str(err), "check the folder"))
+    folder = next((p for p in [path.parent, *path.parents] if p.exists()), None)
+    space = ""
+    if err.errno in (errno.ENOSPC, errno.EDQUOT) and folder is not None:
+        free = megabytes(shutil.disk_usage(folder).free)
+        wanted = megabytes(needed) if needed else f"more than {megabytes(written)}"
+        space = f" ({free} free, {wanted} needed)"
+    return WriteFailed(f"cannot write {path}: {reason}{space}; {remedy}{f', or {fix}' if fix else ''}")
+
+
+def write_text(path: Path, text: str) -> None:
+    atomic_write(path, text.encode())
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """A matplotlib figure as a PNG, whole or not at all; the figure is closed either way."""
+    import matplotlib.pyplot as plt
+
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
+    finally:
+        plt.close(fig)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write(path, lambda f: f.write((json.dumps(data, indent=2, default=str) + "\n").encode()))
+    atomic_write(path, (json.dumps(data, indent=2, default=str) + "\n").encode())
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
@@ -39,7 +103,7 @@ def write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str] | None 
     writer = csv.DictWriter(buf, fieldnames=columns or (list(rows[0]) if rows else []), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    atomic_write(path, lambda f: f.write(buf.getvalue().encode()))
+    atomic_write(path, buf.getvalue().encode())
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

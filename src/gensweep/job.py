@@ -24,8 +24,8 @@ from omegaconf import DictConfig
 from gensweep import STARTED
 from gensweep.columns import HEADLINE
 from gensweep.config import resolve_device, validate
-from gensweep.errors import CheckpointError, ConfigError, DatasetError
-from gensweep.files import CHECKPOINT, METRICS, write_json
+from gensweep.errors import CheckpointError, ConfigError, DatasetError, WriteFailed
+from gensweep.files import CHECKPOINT, METRICS, write_json, write_text
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
@@ -141,13 +141,17 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
 
 
 def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = None) -> None:
-    """Mark the job's summary.json failed (keeping what the trainer wrote there) and keep its traceback."""
+    """Mark the job's summary.json failed (keeping what the trainer wrote there) and keep its traceback; where
+    the folder can no longer be written (a full disk), the log says why instead."""
     path = run_dir / "summary.json"
     summary = json.loads(path.read_text()) if path.is_file() else {}
-    if trace is not None:
-        (run_dir / "traceback.txt").write_text(trace)
-        summary["traceback"] = "traceback.txt"
-    write_json(path, {**summary, "status": status, "error": error})
+    try:
+        if trace is not None:
+            write_text(run_dir / "traceback.txt", trace)
+            summary["traceback"] = "traceback.txt"
+        write_json(path, {**summary, "status": status, "error": error})
+    except WriteFailed as err:
+        log.error("could not mark %s %s either: %s", run_dir, status, err)
 
 
 def run_job(cfg: DictConfig) -> float | None:
@@ -195,6 +199,14 @@ def run_job(cfg: DictConfig) -> float | None:
         if not isinstance(err, RunDiverged):  # the trainer already wrote the diverged run's summary
             _record_failure(run_dir, "failed", str(err))
         return None
+    except WriteFailed as err:  # a full disk, a quota, an unwritable folder: the last checkpoint is intact
+        message = f"{err}{_resume_hint(run_dir)}"
+        _record_failure(run_dir, "failed", message)
+        if not multirun:
+            print(f"gensweep: error: {message}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        log.error("job %s failed: %s", hydra_cfg.job.num, message)
+        return None
     except Exception as err:  # noqa: BLE001 - any bug in one configuration must not take the sweep down
         _record_failure(run_dir, "failed", f"{type(err).__name__}: {err}", traceback.format_exc())
         if not multirun:
@@ -204,6 +216,13 @@ def run_job(cfg: DictConfig) -> float | None:
     if not multirun:
         log.info("%s", results_line(run_dir, summary))
     return _objective(cfg, summary, run_dir)
+
+
+def _resume_hint(run_dir: Path) -> str:
+    """What continues a run stopped by a failed write: its last checkpoint, once there is space again."""
+    if not (run_dir / CHECKPOINT).is_file():
+        return ""
+    return f"; then resume={run_dir} continues from its last checkpoint"
 
 
 def results_line(run_dir: Path, summary: dict) -> str:

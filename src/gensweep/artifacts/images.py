@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import torch
@@ -15,7 +16,9 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     grid = images.detach().float().cpu()
     # whole or not at all: a report read while the run goes on never sees half a PNG
-    atomic_write(path, lambda f: save_image(grid, f, nrow=nrow, padding=2, format="png"))
+    buf = io.BytesIO()
+    save_image(grid, buf, nrow=nrow, padding=2, format="png")
+    atomic_write(path, buf.getvalue())
 
 
 def save_reconstructions(originals: torch.Tensor, reconstructions: torch.Tensor, path: Path) -> None:

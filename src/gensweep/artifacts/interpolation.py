@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from gensweep.artifacts.images import save_grid
+from gensweep.files import atomic_write
 from gensweep.models.base import GenerativeModel
 
 
@@ -46,4 +47,7 @@ def save_interpolation(latent_row: torch.Tensor, pixel_row: torch.Tensor, run_di
         frame = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else np.ascontiguousarray(pixels[:, :, :3]))
         scale = max(1, gif_side // max(frame.size))
         frames.append(frame.resize((frame.width * scale, frame.height * scale), Image.NEAREST))
-    frames[0].save(run_dir / "interpolation.gif", save_all=True, append_images=frames[1:], duration=150, loop=0)
+    atomic_write(
+        run_dir / "interpolation.gif",
+        lambda f: frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=150, loop=0),
+    )

@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from gensweep.files import save_figure  # noqa: E402
+
 
 def plot_curves(
     rows: Sequence[dict[str, float]], panels: Sequence[tuple[str, Sequence[str]]], path: Path, title: str
@@ -36,5 +38,4 @@ def plot_curves(
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)

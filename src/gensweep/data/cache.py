@@ -51,9 +51,10 @@ def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
             log.warning("cache %s is unreadable (%s): converting the dataset again", path, err)
     start = time.perf_counter()
     data = build()
+    fix = "set dataset.cache_dir=<another folder>"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda f: torch.save({"images": data.images, "labels": data.labels}, f))
+        atomic_write(path, lambda f: torch.save({"images": data.images, "labels": data.labels}, f), fix)
     except OSError as err:
         raise DatasetError(
             f"cannot write the dataset cache {path} ({err.strerror or err}); make that folder writable or set "

@@ -13,6 +13,7 @@ metrics.backbone=inception for that).
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import pickle
@@ -175,7 +176,9 @@ def load_or_train(
         "accuracy": acc,
         "weights": {k: v.cpu() for k, v in net.state_dict().items()},
     }
-    atomic_write(path, lambda f: torch.save(state, f))
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write(path, buf.getvalue())
     log.info("trained the FID classifier once (%s task): test accuracy %.2f%%, saved to %s", task, 100 * acc, path)
     if not math.isfinite(acc) or acc < 0.5:
         log.warning("the FID classifier reaches only %.1f%% test accuracy: its FID says little", 100 * acc)

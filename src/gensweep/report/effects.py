@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from gensweep.columns import QUALITY  # noqa: E402
+from gensweep.files import save_figure  # noqa: E402
 from gensweep.report.runs import Run  # noqa: E402
 
 # Keys whose values repeat a setting instead of changing it.
@@ -165,6 +166,5 @@ def _plot_key(runs: list[Run], key: str, values: list[str], metrics: list[tuple[
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"final value against {key} (mean ± 1 std over the runs at each value)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
     return Effect(key, path, findings)

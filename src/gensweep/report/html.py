@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
+from gensweep.files import write_text
 from gensweep.report.effects import Effect, factors
 from gensweep.report.runs import Run, label
 
@@ -139,5 +140,5 @@ def write_html(
         + f"\n<script>{SORT}</script>\n</body></html>\n"
     )
     path = out / "index.html"
-    path.write_text(page)
+    write_text(path, page)
     return path

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from gensweep.columns import LOSSES, QUALITY_NAMES  # noqa: E402
-from gensweep.files import csv_number, write_csv  # noqa: E402
+from gensweep.files import csv_number, save_figure, write_csv, write_text  # noqa: E402
 from gensweep.report.effects import factors, mean_std, plot_effects, summary_rows  # noqa: E402
 from gensweep.report.html import write_html  # noqa: E402
 from gensweep.report.runs import Run, collect, declared_keys, label, read_yaml, swept_keys  # noqa: E402
@@ -113,8 +113,7 @@ def plot_comparisons(runs: list[Run], keys: list[str], out: Path) -> list[Path]:
             ax.legend(fontsize=7)
             fig.tight_layout()
             path = out / f"{name}_{columns[0]}.png"
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
+            save_figure(fig, path)
             written.append(path)
     return written
 
@@ -168,8 +167,7 @@ def plot_panel(runs: list[Run], keys: list[str], path: Path, pick) -> bool:
         ax.imshow(images[image_path], cmap="gray")
         ax.set_title(title, fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
     return True
 
 
@@ -238,6 +236,6 @@ def write_comparison(
         lines += [f"![{p.stem}]({p.name})", ""]
     for name, words in panels:
         lines += [f"{words}:", "", f"![{Path(name).stem}]({name})", ""]
-    (out / "README.md").write_text("\n".join(lines))
+    write_text(out / "README.md", "\n".join(lines))
     write_html(out, title, runs, keys, table, settings, effects, plots)
     return out / "README.md"

@@ -1,0 +1,154 @@
+"""A write that fails (full disk, quota, read-only or unwritable folder, I/O error) is one line naming the file
+and the fix; the partial file is removed and the file it would have replaced is intact.
+
+Every writer goes through gensweep.files.atomic_write: the unit tests inject the fault at its fsync, for each
+writer; the end-to-end tests run the real command on a small tmpfs (where this machine lets them mount one).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import SMOKE, run_cli
+
+from gensweep import files
+from gensweep.artifacts.images import save_grid
+from gensweep.artifacts.plots import plot_curves
+from gensweep.errors import WriteFailed
+from gensweep.files import atomic_write, read_csv, write_csv, write_json, write_text
+from gensweep.train import checkpoint
+
+QUICK = [*SMOKE, "metrics.backbone=none"]
+
+
+def fail_writes(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """Every write fails as the disk would, at its fsync, after part of the file reached the temp file."""
+
+    def fsync(fd: int) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(files.os, "fsync", fsync)
+
+
+WRITERS = {
+    "checkpoint": lambda path: checkpoint.save(path, {"weights": torch.zeros(1000)}),
+    "summary": lambda path: write_json(path, {"status": "running"}),
+    "metrics": lambda path: write_csv(path, [{"epoch": 1, "loss": 0.5}]),
+    "grid": lambda path: save_grid(torch.rand(4, 3, 8, 8), path, nrow=2),
+    "curves": lambda path: plot_curves([{"epoch": 1, "loss": 1.0}], [("loss", ["loss"])], path, "a run"),
+    "report": lambda path: write_text(path, "# report\n"),
+    "cache": lambda path: atomic_write(path, lambda f: torch.save({"images": torch.zeros(10)}, f)),
+}
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_each_writer_fails_in_one_line_and_keeps_the_old_file(tmp_path, monkeypatch, writer):
+    path = tmp_path / f"{writer}.out"
+    path.write_bytes(b"the last good version")
+    fail_writes(monkeypatch, errno.ENOSPC)
+    with pytest.raises(WriteFailed) as caught:
+        WRITERS[writer](path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"cannot write {path}: its disk is full (")
+    assert " free, " in message and " needed); free space there or move the folder to a larger disk" in message
+    assert path.read_bytes() == b"the last good version"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temp file left
+
+
+@pytest.mark.parametrize(
+    "code,reason",
+    [
+        (errno.ENOSPC, "its disk is full"),
+        (errno.EDQUOT, "the disk quota is reached"),
+        (errno.EROFS, "its file system is read-only; choose a writable folder"),
+        (errno.EACCES, "no permission to write there; make the folder writable or choose another"),
+        (errno.EIO, "an I/O error on its disk; check the disk"),
+    ],
+)
+def test_each_kind_of_write_error_names_its_reason_and_fix(tmp_path, monkeypatch, code, reason):
+    fail_writes(monkeypatch, code)
+    with pytest.raises(WriteFailed, match=reason):
+        write_json(tmp_path / "summary.json", {"status": "running"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_that_is_not_the_disk_is_not_hidden(tmp_path):
+    def broken(f):
+        raise RuntimeError("a bug in the writer")
+
+    with pytest.raises(RuntimeError, match="a bug in the writer"):
+        atomic_write(tmp_path / "x", broken)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """mount(size, name): a tmpfs of that size under tmp_path; skips where this machine cannot mount one."""
+    mounted: list[Path] = []
+
+    def mount(size: str, name: str = "disk") -> Path:
+        where = tmp_path / name
+        where.mkdir()
+        proc = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True
+        )
+        if proc.returncode:
+            pytest.skip(f"cannot mount a small tmpfs here ({proc.stderr.strip()}): the mount needs root")
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def remount(where: Path, options: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_run_in_one_line_and_resume_finishes_it(tmp_path, small_disk):
+    disk = small_disk("600k")
+    run = disk / "run"
+    args = ["model=vae", "n_epochs=4", *QUICK]
+    proc = run_cli([*args, f"hydra.run.dir={run}"], cwd=tmp_path)
+    assert proc.returncode == 5, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"gensweep: error: cannot write {run}/")
+    assert "its disk is full (" in proc.stderr and f"then resume={run} continues" in proc.stderr
+    assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["error"].startswith("cannot write")
+    torch.load(run / "checkpoint.pt", weights_only=False)  # the last good checkpoint still loads
+
+    remount(disk, "size=50m")  # space freed
+    again = run_cli(["n_epochs=4", f"resume={run}", *QUICK], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2", "3", "4"]
+    assert json.loads((run / "summary.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_a_sweep_job_that_cannot_write_fails_alone(tmp_path, small_disk):
+    """Job 0's caches (here the FID classifier's) go to a read-only disk: it fails with its reason, job 1
+    completes, the report lists both and the sweep exits 1."""
+    read_only = small_disk("1m", "ro")
+    remount(read_only, "ro")
+    writable = tmp_path / "cache"
+    sweep = tmp_path / "sweep"
+    proc = run_cli(
+        [f"dataset.cache_dir={read_only},{writable}", "n_epochs=1", *SMOKE, f"hydra.sweep.dir={sweep}", "-m"],
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "1 run(s) of the sweep failed" in proc.stderr
+    failed = json.loads((sweep / "0" / "summary.json").read_text())
+    assert failed["status"] == "failed" and "its file system is read-only" in failed["error"], failed
+    assert json.loads((sweep / "1" / "summary.json").read_text())["status"] == "completed"
+    rows = read_csv(sweep / "report" / "runs.csv")
+    assert [r["status"] for r in rows] == ["failed", "completed"]
