@@ -11,6 +11,8 @@ import errno
 import json
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -111,25 +113,65 @@ def remount(where: Path, options: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{options}", str(where)], check=True)
 
 
+def fill(disk: Path) -> Path:
+    """Take every free byte of `disk` with one file, as another user's job would."""
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError as err:
+            assert err.errno == errno.ENOSPC
+    return filler
+
+
+def wait_for_row(metrics: Path, proc: subprocess.Popen) -> None:
+    """Until the run has written its first epoch's row (or has exited)."""
+    while proc.poll() is None and not (metrics.is_file() and len(read_csv(metrics)) >= 1):
+        time.sleep(0.05)
+
+
 @pytest.mark.slow
-def test_a_full_disk_stops_the_run_in_one_line_and_resume_finishes_it(tmp_path, small_disk):
+def test_too_little_space_is_refused_before_the_run_starts(tmp_path, small_disk):
     disk = small_disk("600k")
+    proc = run_cli(["model=vae", "n_epochs=8", *QUICK, f"hydra.run.dir={disk}/run"], cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"gensweep: error: {disk}/run has " in proc.stderr
+    assert " free on its disk and this run writes up to " in proc.stderr
+    assert list(disk.iterdir()) == []  # not even Hydra's record
+
+
+@pytest.mark.slow
+def test_a_disk_that_fills_mid_run_stops_it_in_one_line_and_resume_finishes_it(tmp_path, small_disk):
+    disk = small_disk("20m")
     run = disk / "run"
-    args = ["model=vae", "n_epochs=4", *QUICK]
-    proc = run_cli([*args, f"hydra.run.dir={run}"], cwd=tmp_path)
-    assert proc.returncode == 5, proc.stderr
-    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
-    assert proc.stderr.startswith(f"gensweep: error: cannot write {run}/")
-    assert "its disk is full (" in proc.stderr and f"then resume={run} continues" in proc.stderr
+    args = ["model=vae", *QUICK, f"hydra.run.dir={run}"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gensweep", *args, "n_epochs=500"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for_row(run / "metrics.csv", proc)
+    filler = fill(disk)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 5, stderr
+    assert "Traceback" not in stderr and stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"gensweep: error: cannot write {run}/") and "its disk is full (" in stderr
+    assert f"then resume={run} continues" in stderr
     assert not [p for p in run.rglob("*") if p.name.endswith(".tmp")]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["error"].startswith("cannot write")
-    torch.load(run / "checkpoint.pt", weights_only=False)  # the last good checkpoint still loads
+    done = int(torch.load(run / "checkpoint.pt", weights_only=False)["epoch"])  # the last good one still loads
 
-    remount(disk, "size=50m")  # space freed
-    again = run_cli(["n_epochs=4", f"resume={run}", *QUICK], cwd=tmp_path)
+    filler.unlink()  # space freed
+    again = run_cli([*args, f"n_epochs={done + 2}", f"resume={run}"], cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert [r["epoch"] for r in read_csv(run / "metrics.csv")] == ["1", "2", "3", "4"]
+    assert [int(r["epoch"]) for r in read_csv(run / "metrics.csv")] == list(range(1, done + 3))
     assert json.loads((run / "summary.json").read_text())["status"] == "completed"
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from gensweep.errors import WriteFailed
+from gensweep.errors import ConfigError, WriteFailed
 
 # A run folder's files that more than one layer opens.
 CHECKPOINT = "checkpoint.pt"
@@ -78,6 +78,18 @@ def write_failed(path: Path, err: OSError, needed: int | None, written: int, fix
     return WriteFailed(f"cannot write {path}: {reason}{space}; {remedy}{f', or {fix}' if fix else ''}")
 
 
+def check_space(folder: Path, parts: dict[str, int]) -> None:
+    """ConfigError (one line) when `folder`'s disk has less free space than the parts of a run add up to."""
+    free = shutil.disk_usage(folder).free
+    need = sum(parts.values())
+    if free < need:
+        shown = ", ".join(f"{name} {megabytes(n)}" for name, n in parts.items())
+        raise ConfigError(
+            f"{folder} has {megabytes(free)} free on its disk and this run writes up to {megabytes(need)} "
+            f"({shown}): free space there, or set hydra.run.dir=<a folder on a larger disk>"
+        )
+
+
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, text.encode())
 
@@ -90,6 +102,17 @@ def save_figure(fig: Any, path: Path) -> None:
         atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100))
     finally:
         plt.close(fig)
+
+
+def rewrite_in_place(path: Path, data: dict[str, Any]) -> None:
+    """Overwrite an existing JSON file in its own blocks, without a temp copy: the last resort for marking a run
+    failed on a full disk (not crash-safe, so only where write_json has just failed). OSError if even that fails."""
+    text = (json.dumps(data, indent=2, default=str) + "\n").encode()
+    with open(path, "r+b") as f:
+        f.write(text)
+        f.truncate()
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from gensweep import STARTED
 from gensweep.columns import HEADLINE
 from gensweep.config import resolve_device, validate
 from gensweep.errors import CheckpointError, ConfigError, DatasetError, WriteFailed
-from gensweep.files import CHECKPOINT, METRICS, write_json, write_text
+from gensweep.files import CHECKPOINT, METRICS, check_space, rewrite_in_place, write_json, write_text
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
@@ -137,6 +137,7 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         quality_every=spec.metrics_every,
         tensorboard=cfg.logger.name == "tensorboard",
     )
+    check_space(run_dir, trainer.bytes_to_write(resume))
     return trainer, resume
 
 
@@ -151,7 +152,10 @@ def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = 
             summary["traceback"] = "traceback.txt"
         write_json(path, {**summary, "status": status, "error": error})
     except WriteFailed as err:
-        log.error("could not mark %s %s either: %s", run_dir, status, err)
+        try:  # a full disk has no room for a second copy, often still for the same file in its own blocks
+            rewrite_in_place(path, {**summary, "status": status, "error": error})
+        except OSError:
+            log.error("could not mark %s %s in its summary.json either: %s", run_dir, status, err)
 
 
 def run_job(cfg: DictConfig) -> float | None:

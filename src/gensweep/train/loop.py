@@ -107,6 +107,22 @@ class Trainer:
         self.sample_z = z.to(self.device)
         self.sample_labels = None if labels is None else labels.to(self.device)
 
+    def bytes_to_write(self, resume: bool) -> dict[str, int]:
+        """At most what this run writes to its folder, part by part: a new checkpoint beside the last good one
+        (weights, Adam's two moments and an averaged copy: 16 bytes a parameter), each sample grid at its raw
+        size (PNG compresses it), the final images, and the logs."""
+        state = 16 * self.model.n_parameters()
+        c, h, w = self.train_data.shape
+        grid = len(self.sample_z) * c * (h + 2) * (w + 2)
+        epochs = range(1, self.n_epochs + 1)  # a resumed run's epochs left are fewer: an upper bound still
+        grids = sum(1 for e in epochs if e % self.cfg.sample_every == 0 or e == self.n_epochs)
+        return {
+            "checkpoints": state if resume else 2 * state,
+            "sample grids": grids * grid,
+            "final images": 4 * grid,
+            "logs": 100_000 + 10_000 * len(epochs),
+        }
+
     def _place(self, train: ImageTensors, val: ImageTensors, max_fraction: float) -> ImageTensors:
         """Move the uint8 dataset to the training device when it fits comfortably; else batches travel."""
         if self.device.type != "cuda":
