@@ -39,7 +39,6 @@ the date and this command), in the layout of docs/results/bench_cpu.md.
 
 from __future__ import annotations
 
-import argparse
 import math
 import multiprocessing as mp
 import resource
@@ -58,7 +57,7 @@ import fake_data as fake  # noqa: E402
 
 # docs/results/<name>.md under a header line naming the machine, the date and the command
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 SHAPES = {"mnist": (1, 28, 28), "cifar": (3, 32, 32)}
@@ -311,11 +310,7 @@ def results_table(rows: list[dict], caption: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--shapes", default="mnist,cifar")

@@ -15,7 +15,6 @@ the date and this command), e.g. `python benchmarks/bench_launchers.py --write l
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 # docs/results/<name>.md under a header line naming the machine, the date and the command
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 SWEEPS = {
     "vae, z_dim=8,16,32,64": ["model=vae", "z_dim=8,16,32,64"],
@@ -54,11 +53,7 @@ def results_table(rows: list[str], common: list[str], jobs: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--write", metavar="NAME", default=None, help="also write the table to docs/results/NAME.md")
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every sweep, e.g. n_epochs=5")
     args = parser.parse_args()

@@ -22,7 +22,6 @@ the date and this command), e.g. `python benchmarks/startup.py --write startup`.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -37,7 +36,7 @@ import fake_data as fake  # noqa: E402
 
 # docs/results/<name>.md under a header line naming the machine, the date and the command
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 MARK = "first training step"
 CASES = [
@@ -83,11 +82,7 @@ def results_table(rows: list[tuple[str, float, float]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--write", metavar="NAME", default=None, help="also write the table to docs/results/NAME.md")
     parser.add_argument("overrides", nargs="*", help="gensweep keys for every run, e.g. device=cuda")
     args = parser.parse_args()

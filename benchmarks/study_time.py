@@ -17,7 +17,6 @@ one after another on the basic launcher; the total divides by the jobs run at on
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 import time
@@ -27,6 +26,9 @@ import torch
 import yaml
 
 from gensweep.api import write_csv
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from results import doc_parser  # noqa: E402
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "conf" / "experiment"
 # Training images per dataset (the splits gensweep trains on).
@@ -77,11 +79,7 @@ def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("study", help="an experiment name (s1_depth, ...) or all")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per job")

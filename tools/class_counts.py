@@ -11,10 +11,10 @@ average (the comparison docs/notes/recipes.md makes for the sandals the Wasserst
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
+from results import doc_parser
 
 from gensweep.api import QualityMetrics, load_run_model, load_splits, run_config, validate
 
@@ -37,11 +37,7 @@ def class_counts(run: Path, trained: bool) -> tuple[list[int], dict[str, float]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("runs", type=Path, nargs="+", help="run folders with a checkpoint.pt")
     parser.add_argument("--trained", action="store_true", help="sample the trained generator, not its average")
     args = parser.parse_args()

@@ -14,13 +14,13 @@ batches.meta). What the set is and is not: docs/datasets.md.
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from results import doc_parser
 
 # (class name, Debian package, file): photographs only (checked by eye: no drawings or renders)
 PHOTOS = (
@@ -114,11 +114,7 @@ def write_batches(folder: Path, train: tuple[np.ndarray, np.ndarray], test: tupl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("out", type=Path, help="the dataset root (gets cifar-10-batches-py/)")
     parser.add_argument("--train-per-class", type=int, default=5000)
     parser.add_argument("--test-per-class", type=int, default=1000)

@@ -27,7 +27,6 @@ sklearn is no dependency of the fit any more; it is installed with gensweep for 
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -42,7 +41,7 @@ from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 from gensweep.api import e_step, fit_mixture, mixture_components  # noqa: E402
 
@@ -177,11 +176,7 @@ def fid_section(run: Path, previous: Path | None, seeds: int, overrides: list[st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per fit (the median is reported)")
     parser.add_argument("--run", type=Path, help="a CAE run folder (or a gmm VAE's) whose codes to sample from")
     parser.add_argument("--previous", type=Path, help="that run's checkpoint.pt one epoch earlier")

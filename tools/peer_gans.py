@@ -29,7 +29,6 @@ too and prints one Markdown row per recipe and epoch:
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from results import doc_parser
 from torchvision.utils import save_image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,11 +212,7 @@ def train(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--dataset", default="fashion_mnist")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--save-epochs", default="5,10,20")

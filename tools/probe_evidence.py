@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -29,7 +28,7 @@ from omegaconf import OmegaConf
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 from gensweep.api import (  # noqa: E402
     DivergenceProbe,
@@ -166,11 +165,7 @@ def runs_section(runs: list[Path], spread: dict[str, float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--name", default=None, help="the table's name under docs/results/ (default probe_<dataset>)")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peer_gans import RECIPES  # noqa: E402
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 MODELS = ("vae", "cae", "gan", "wgan", "wgan_gp", "dcgan", "cdcgan")
 SCORES = ("fid", "kid", "inception_score", "classes_covered", "probe_emd", "probe_jsd")
@@ -145,11 +145,7 @@ def train_all(sweep: Path, args: argparse.Namespace, extra: list[str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--device", default="cpu")

@@ -3,6 +3,7 @@ the command that wrote it, so that prose links to a table instead of retelling h
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -35,3 +36,12 @@ def write(name: str, body: str) -> Path:
     path = RESULTS / f"{name}.md"
     path.write_text(f"{header}\n\n{body.rstrip()}\n")
     return path
+
+
+def doc_parser(doc: str) -> argparse.ArgumentParser:
+    """A script's argument parser whose help is its docstring: the first paragraph, then the rest as written."""
+    return argparse.ArgumentParser(
+        description=doc.split("\n\n")[0],
+        epilog=doc.split("\n\n", 1)[1] if "\n\n" in doc else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

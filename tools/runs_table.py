@@ -10,7 +10,6 @@ times says what each one was.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write  # noqa: E402
+from results import doc_parser, write  # noqa: E402
 
 COLUMNS = (
     "run",
@@ -63,11 +62,7 @@ def row(run: Path) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = doc_parser(__doc__)
     parser.add_argument("--name", required=True, help="docs/results/<name>.md")
     parser.add_argument("--intro", default="", help="a line above the table")
     parser.add_argument("runs", type=Path, nargs="+")

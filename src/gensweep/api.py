@@ -4,7 +4,7 @@ without notice; tests/test_layers.py checks that the scripts import from here on
 
 from gensweep.config import compose_config, validate
 from gensweep.data import load_splits
-from gensweep.files import write_csv
+from gensweep.files import read_csv, write_csv
 from gensweep.job import build_trainer
 from gensweep.metrics.probe import DivergenceProbe, real_floor, real_stand_ins
 from gensweep.metrics.quality import QualityMetrics
@@ -30,6 +30,7 @@ __all__ = [
     "load_splits",
     "markdown_table",
     "mixture_components",
+    "read_csv",
     "real_floor",
     "real_stand_ins",
     "run_config",
