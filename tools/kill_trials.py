@@ -5,9 +5,10 @@
 
 Each trial is a first run on a dataset new to it: an MNIST-format set in the real file format (fake images) in a
 fresh data folder, so the run decodes it into its cache and trains its FID classifier before it trains. The
-trial picks a phase of an uninterrupted reference run (start-up and dataset conversion, the classifier's
-training, training, the end-of-run work) and a random moment in it (at least 0.5 s after the start), sends
-SIGKILL, SIGTERM or SIGINT then, and checks what is left:
+trial picks a phase (start-up and dataset conversion, the classifier's training, training, the end-of-run
+work), waits for the log line that starts it, then a random time within the phase's length in an uninterrupted
+reference run (at least 0.5 s after the start), sends SIGKILL, SIGTERM or SIGINT, and checks what is left (a run
+that ended before the signal is not counted; another trial replaces it):
 - a run folder with a checkpoint: `resume=<folder>` finishes the run, and its metrics.csv loss columns equal
   the reference's (bit-identical);
 - anything else holds nothing of value: `resume=true` refuses it in one line, and a fresh run completes with
@@ -19,6 +20,7 @@ SIGKILL, SIGTERM or SIGINT then, and checks what is left:
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -48,14 +50,16 @@ ARGS = [
     "trainer.progress=false",
 ]
 LOSSES = ("epoch", "step", "train_loss", "val_loss", "train_recon", "val_kl")
-# Log lines that end a phase, in order.
-MARKERS = {
-    "start-up and dataset conversion": "converted ",
-    "classifier training": "trained the FID classifier once",
-    "training": "] epoch 3/3",
-    "end-of-run work": "results in ",
+# Each phase of a first run and the log line that starts it (None: the process's start), in order; a phase
+# ends where the next starts, the last one when the process exits.
+PHASES = {
+    "start-up and dataset conversion": None,
+    "classifier training": "converted ",
+    "training": "trained the FID classifier once",
+    "end-of-run work": "] epoch 3/3",
 }
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)
+ENDED = "(none: the run had ended)"
 
 
 def start(cwd: Path, data: Path, extra: list[str]) -> subprocess.Popen:
@@ -70,8 +74,9 @@ def start(cwd: Path, data: Path, extra: list[str]) -> subprocess.Popen:
     )
 
 
-def new_dataset(where: Path) -> Path:
-    fake_data.mnist(where, n_train=6000, n_test=1000)
+def new_dataset(template: Path, where: Path) -> Path:
+    """A data folder holding only the set's raw files (the same images every trial): no cache, no classifier."""
+    shutil.copytree(template, where)
     return where
 
 
@@ -81,45 +86,56 @@ def output(proc: subprocess.Popen) -> str:
 
 
 def reference(tmp: Path) -> tuple[list[tuple[str, ...]], dict[str, float]]:
-    """The uninterrupted run's loss rows, and when (seconds after its start) each phase ended."""
+    """The uninterrupted run's loss rows, and how long (seconds) each of its phases took."""
     cwd = tmp / "reference"
     cwd.mkdir()
     began = time.monotonic()
-    proc = start(cwd, new_dataset(tmp / "reference-data"), [])
-    ends: dict[str, float] = {}
+    proc = start(cwd, new_dataset(tmp / "template", tmp / "reference-data"), [])
+    starts: dict[str, float] = {}
     lines: list[str] = []
     for line in proc.stdout:  # the log's lines as the run prints them
         lines.append(line)
-        for phase, marker in MARKERS.items():
-            if marker in line and phase not in ends:
-                ends[phase] = time.monotonic() - began
+        for phase, marker in PHASES.items():
+            if phase not in starts and (marker is None or marker in line):
+                starts[phase] = 0.0 if marker is None else time.monotonic() - began
     proc.wait(timeout=600)
-    if proc.returncode != 0 or len(ends) != len(MARKERS):
+    ended = time.monotonic() - began
+    if proc.returncode != 0 or len(starts) != len(PHASES):
         raise SystemExit(f"the reference run failed or its log lacks a phase: {''.join(lines)[-2000:]}")
     (run,) = (cwd / "outputs" / "runs").glob("*/*")
-    return losses(run), ends
+    bounds = [*starts.values(), ended]
+    return losses(run), {phase: bounds[i + 1] - bounds[i] for i, phase in enumerate(PHASES)}
+
+
+def completed(run: Path) -> bool:
+    summary = run / "summary.json"
+    return summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"
 
 
 def losses(run: Path) -> list[tuple[str, ...]]:
     return [tuple(r[c] for c in LOSSES) for r in read_csv(run / "metrics.csv")]
 
 
-def trial(n: int, tmp: Path, rows: list[tuple[str, ...]], ends: dict[str, float], rng: random.Random) -> dict:
-    cwd, data = tmp / f"trial{n}", new_dataset(tmp / f"trial{n}-data")
+def trial(n: int, tmp: Path, rows: list[tuple[str, ...]], took: dict[str, float], rng: random.Random) -> dict:
+    """One first run, signalled a random time into a random phase (found by its own log line), and its checks."""
+    cwd, data = tmp / f"trial{n}", new_dataset(tmp / "template", tmp / f"trial{n}-data")
     cwd.mkdir()
-    phase = rng.choice(list(MARKERS))
-    names = list(MARKERS)
-    begin = 0.5 if names.index(phase) == 0 else ends[names[names.index(phase) - 1]]
-    moment = rng.uniform(max(begin, 0.5), ends[phase])
+    phase = rng.choice(list(PHASES))
+    marker = PHASES[phase]
+    delay = rng.uniform(0.5, took[phase]) if marker is None else rng.uniform(0, took[phase])
     signum = rng.choice(SIGNALS)
-    began = time.monotonic()
     proc = start(cwd, data, [])
-    while time.monotonic() - began < moment and proc.poll() is None:
-        time.sleep(0.01)
+    seen = []
+    if marker is not None:  # read the log up to the line that starts the phase
+        for line in proc.stdout:
+            seen.append(line)
+            if marker in line:
+                break
+    time.sleep(delay)
     killed = proc.poll() is None
     if killed:
         proc.send_signal(signum)
-    first = output(proc)
+    first = "".join(seen) + output(proc)
     caches = {
         "dataset": any(data.glob("gensweep-cache/mnist-*.pt")),
         "classifier": any(data.glob("gensweep-cache/*classifier*.pt")),
@@ -127,7 +143,13 @@ def trial(n: int, tmp: Path, rows: list[tuple[str, ...]], ends: dict[str, float]
     runs = list((cwd / "outputs" / "runs").glob("*/*"))
     checkpointed = [r for r in runs if (r / "checkpoint.pt").is_file()]
     problems = []
-    if checkpointed:
+    finished = [r for r in runs if completed(r)]
+    if proc.returncode == 0 or finished:  # killed after its summary said completed: nothing left to continue
+        left = "a completed run"
+        nxt = None
+        if len(finished) != 1 or losses(finished[0]) != rows:
+            problems.append("the run that ended is not the complete uninterrupted run")
+    elif checkpointed:
         (run,) = checkpointed
         left = "a run folder with a checkpoint"
         nxt = start(cwd, data, [f"resume={run}"])
@@ -138,10 +160,10 @@ def trial(n: int, tmp: Path, rows: list[tuple[str, ...]], ends: dict[str, float]
         if refused.returncode != 2 or said.count("gensweep: error:") != 1:
             problems.append(f"resume=true did not refuse in one line: {said[-300:]}")
         nxt = start(cwd, data, [])
-    log = output(nxt)
-    if nxt.returncode != 0:
+    log = "" if nxt is None else output(nxt)
+    if nxt is not None and nxt.returncode != 0:
         problems.append(f"the next run failed: {log[-500:]}")
-    else:
+    elif nxt is not None:
         done = [r for r in (cwd / "outputs" / "runs").glob("*/*") if (r / "summary.json").is_file()]
         final = max(done, key=lambda r: len(read_csv(r / "metrics.csv")))
         if losses(final) != rows:
@@ -155,12 +177,12 @@ def trial(n: int, tmp: Path, rows: list[tuple[str, ...]], ends: dict[str, float]
         problems.append(f"temp files left: {stale}")
     return {
         "trial": n,
-        "signal": signal.Signals(signum).name if killed else "(none: the run had ended)",
+        "signal": signal.Signals(signum).name if killed else ENDED,
         "phase": phase,
-        "moment_s": round(moment, 2),
+        "into_phase_s": round(delay, 2),
         "caches_complete": ", ".join(k for k, v in caches.items() if v) or "none",
         "left": left,
-        "first_line": first.strip().splitlines()[-1][:80] if first.strip() else "",
+        "last_line": first.strip().splitlines()[-1][:80] if first.strip() else "",
         "result": "; ".join(problems) or "ok",
     }
 
@@ -176,12 +198,16 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gensweep-kills-")) if args.out is None else args.out
     tmp.mkdir(parents=True, exist_ok=True)
     try:
-        rows, ends = reference(tmp)
-        print("reference phases end at " + ", ".join(f"{k} {v:.1f}s" for k, v in ends.items()), flush=True)
-        results = []
-        for n in range(1, args.trials + 1):
-            results.append(trial(n, tmp, rows, ends, rng))
-            print(" ".join(f"{k}={v}" for k, v in results[-1].items()), flush=True)
+        fake_data.mnist(tmp / "template", n_train=6000, n_test=1000)
+        rows, took = reference(tmp)
+        print("reference phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in took.items()), flush=True)
+        results, n = [], 0
+        while len(results) < args.trials and n < 3 * args.trials:
+            n += 1
+            result = trial(n, tmp, rows, took, rng)
+            print(" ".join(f"{k}={v}" for k, v in result.items()), flush=True)
+            if result["signal"] != ENDED:  # a run that ended before its signal is no kill trial
+                results.append(result)
     finally:
         if args.out is None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -189,8 +215,9 @@ def main() -> None:
     head = list(results[0])
     body = (
         f"{passed} of {len(results)} trials pass. Each is a first run (`python -m gensweep {' '.join(ARGS)}` on a "
-        "new 6,000-image MNIST-format set), killed at a random moment of a phase whose end the reference run gave "
-        f"({', '.join(f'{k}: {v:.1f} s' for k, v in ends.items())}), then resumed or started again.\n\n"
+        "new 6,000-image MNIST-format set), signalled a random time into a random phase, found by the line its log "
+        "starts it with, within the phase's length in an uninterrupted run "
+        f"({', '.join(f'{k}: {v:.1f} s' for k, v in took.items())}), then resumed or started again.\n\n"
         + "| "
         + " | ".join(head)
         + " |\n|"
