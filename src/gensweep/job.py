@@ -205,7 +205,10 @@ def run_job(cfg: DictConfig) -> float | None:
         return None
     except WriteFailed as err:  # a full disk, a quota, an unwritable folder: the last checkpoint is intact
         message = f"{err}{_resume_hint(run_dir)}"
-        _record_failure(run_dir, "failed", message)
+        if not multirun and not (run_dir / CHECKPOINT).is_file():  # failed before training (a cache): no run yet
+            discard_if_unused(run_dir)
+        else:
+            _record_failure(run_dir, "failed", message)
         if not multirun:
             print(f"gensweep: error: {message}", file=sys.stderr)
             sys.exit(err.exit_code)
