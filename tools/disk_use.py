@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import doc_parser, write  # noqa: E402
 
-from gensweep.api import compose_config  # noqa: E402
+from gensweep.api import compose_config, megabytes  # noqa: E402
 
 PARTS = {
     "checkpoint": ["checkpoint.pt"],
@@ -30,10 +30,6 @@ def size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size if path.is_file() else 0
-
-
-def megabytes(n: int) -> str:
-    return f"{n / 1e6:.2f} MB"
 
 
 def main() -> None:

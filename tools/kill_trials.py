@@ -20,7 +20,6 @@ that ended before the signal is not counted; another trial replaces it):
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import shutil
@@ -36,13 +35,14 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tests"))
 import fake_data  # noqa: E402
 from results import doc_parser, write  # noqa: E402
 
-from gensweep.api import read_csv  # noqa: E402
+from gensweep.api import completed, read_csv  # noqa: E402
 
+N_EPOCHS = 3
 ARGS = [
     "model=vae",
     "dataset=mnist",
     "dataset.download=false",
-    "n_epochs=3",
+    f"n_epochs={N_EPOCHS}",
     "batch_size=64",
     "metrics.n_samples=200",
     "metrics.classifier_steps=300",
@@ -56,7 +56,7 @@ PHASES = {
     "start-up and dataset conversion": None,
     "classifier training": "converted ",
     "training": "trained the FID classifier once",
-    "end-of-run work": "] epoch 3/3",
+    "end-of-run work": f"] epoch {N_EPOCHS}/{N_EPOCHS}",
 }
 SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGINT)
 ENDED = "(none: the run had ended)"
@@ -107,11 +107,6 @@ def reference(tmp: Path) -> tuple[list[tuple[str, ...]], dict[str, float]]:
     return losses(run), {phase: bounds[i + 1] - bounds[i] for i, phase in enumerate(PHASES)}
 
 
-def completed(run: Path) -> bool:
-    summary = run / "summary.json"
-    return summary.is_file() and json.loads(summary.read_text()).get("status") == "completed"
-
-
 def losses(run: Path) -> list[tuple[str, ...]]:
     return [tuple(r[c] for c in LOSSES) for r in read_csv(run / "metrics.csv")]
 
@@ -143,7 +138,7 @@ def trial(n: int, tmp: Path, rows: list[tuple[str, ...]], took: dict[str, float]
     runs = list((cwd / "outputs" / "runs").glob("*/*"))
     checkpointed = [r for r in runs if (r / "checkpoint.pt").is_file()]
     problems = []
-    finished = [r for r in runs if completed(r)]
+    finished = [r for r in runs if completed(r, N_EPOCHS)]
     if proc.returncode == 0 or finished:  # killed after its summary said completed: nothing left to continue
         left = "a completed run"
         nxt = None

@@ -4,14 +4,14 @@ without notice; tests/test_layers.py checks that the scripts import from here on
 
 from gensweep.config import compose_config, validate
 from gensweep.data import load_splits
-from gensweep.files import read_csv, write_csv
+from gensweep.files import megabytes, read_csv, write_csv
 from gensweep.job import build_trainer
 from gensweep.metrics.probe import DivergenceProbe, real_floor, real_stand_ins
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.models.build import build_model
 from gensweep.models.expost import e_step, fit_mixture, mixture_components
 from gensweep.report.sweep import markdown_table
-from gensweep.resume import load_run_model
+from gensweep.resume import completed, load_run_model
 from gensweep.score import run_config, score
 from gensweep.spec import RunSpec
 from gensweep.train.checkpoint import load as load_checkpoint
@@ -22,6 +22,7 @@ __all__ = [
     "RunSpec",
     "build_model",
     "build_trainer",
+    "completed",
     "compose_config",
     "e_step",
     "fit_mixture",
@@ -29,6 +30,7 @@ __all__ = [
     "load_run_model",
     "load_splits",
     "markdown_table",
+    "megabytes",
     "mixture_components",
     "read_csv",
     "real_floor",

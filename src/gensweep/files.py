@@ -59,8 +59,9 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], fix: str 
         cause = err if isinstance(err, OSError) else err.__context__  # torch.save wraps the OS error
         if not isinstance(cause, OSError):
             raise
-        written = tmp.stat().st_size if tmp.is_file() else 0
+        written = 0
         if tmp.is_file():
+            written = tmp.stat().st_size
             with contextlib.suppress(OSError):  # the disk refuses even that (EIO): the error says what matters
                 tmp.unlink()
         raise write_failed(path, cause, len(data) if isinstance(data, bytes) else None, written, fix) from err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,7 +48,7 @@ class StartChecks(Callback):
         _refuse_on_error(_check_sweep, config)
 
 
-def _refuse_on_error(check: Any, cfg: DictConfig) -> None:
+def _refuse_on_error(check: Callable[[DictConfig], str | None], cfg: DictConfig) -> None:
     try:
         problem = check(cfg)
     except (ConfigError, CheckpointError) as err:

@@ -24,6 +24,8 @@ from gensweep.files import atomic_write
 
 log = logging.getLogger("gensweep")
 FOLDER = "gensweep-cache"
+# Another way out when a cache under it cannot be written (the dataset's and the FID classifier's).
+CACHE_FIX = "set dataset.cache_dir=<another folder>"
 VERSION = 1
 
 
@@ -51,10 +53,9 @@ def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
             log.warning("cache %s is unreadable (%s): converting the dataset again", path, err)
     start = time.perf_counter()
     data = build()
-    fix = "set dataset.cache_dir=<another folder>"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lambda f: torch.save({"images": data.images, "labels": data.labels}, f), fix)
+        atomic_write(path, lambda f: torch.save({"images": data.images, "labels": data.labels}, f), CACHE_FIX)
     except OSError as err:
         raise DatasetError(
             f"cannot write the dataset cache {path} ({err.strerror or err}); make that folder writable or set "

@@ -24,6 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gensweep.data.cache import CACHE_FIX
 from gensweep.data.tensors import ImageTensors
 from gensweep.files import atomic_write
 
@@ -178,7 +179,7 @@ def load_or_train(
     }
     buf = io.BytesIO()
     torch.save(state, buf)
-    atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue(), CACHE_FIX)
     log.info("trained the FID classifier once (%s task): test accuracy %.2f%%, saved to %s", task, 100 * acc, path)
     if not math.isfinite(acc) or acc < 0.5:
         log.warning("the FID classifier reaches only %.1f%% test accuracy: its FID says little", 100 * acc)

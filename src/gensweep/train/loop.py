@@ -115,13 +115,17 @@ class Trainer:
         c, h, w = self.train_data.shape
         grid = len(self.sample_z) * c * (h + 2) * (w + 2)
         epochs = range(1, self.n_epochs + 1)  # a resumed run's epochs left are fewer: an upper bound still
-        grids = sum(1 for e in epochs if e % self.cfg.sample_every == 0 or e == self.n_epochs)
+        grids = sum(1 for e in epochs if self._draws_grid(e))
         return {
             "checkpoints": state if resume else 2 * state,
             "sample grids": grids * grid,
             "final images": 4 * grid,
             "logs": 100_000 + 10_000 * len(epochs),
         }
+
+    def _draws_grid(self, epoch: int) -> bool:
+        """Every `trainer.sample_every` epochs and the last one."""
+        return epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs
 
     def _place(self, train: ImageTensors, val: ImageTensors, max_fraction: float) -> ImageTensors:
         """Move the uint8 dataset to the training device when it fits comfortably; else batches travel."""
@@ -360,7 +364,7 @@ class Trainer:
         row = self._epoch_row(epoch, progress.step, progress.seconds, train, val)
         samples = None
         with self._timed("samples"):
-            if epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs:
+            if self._draws_grid(epoch):
                 samples = self._save_samples(epoch)
         with self._timed("logs"):
             metrics.append(row)
