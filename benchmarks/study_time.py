@@ -17,15 +17,13 @@ one after another on the basic launcher; the total divides by the jobs run at on
 
 from __future__ import annotations
 
-import itertools
 import sys
 import time
 from pathlib import Path
 
 import torch
-import yaml
 
-from gensweep.api import write_csv
+from gensweep.api import sweep_jobs, write_csv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from results import doc_parser  # noqa: E402
@@ -41,14 +39,6 @@ TRAIN_SIZE = {
     "zappos50k": 45022,
     "digits": 1438,
 }
-
-
-def jobs(study: str) -> list[list[str]]:
-    """The override lists of every job of the study's sweep."""
-    params = yaml.safe_load((EXPERIMENTS / f"{study}.yaml").read_text())["hydra"]["sweeper"]["params"]
-    keys = list(params)
-    values = [str(params[k]).split(",") for k in keys]
-    return [[f"{k}={v}" for k, v in zip(keys, combo)] for combo in itertools.product(*values)]
 
 
 def seconds_per_step(overrides: list[str], device: str, steps: int) -> tuple[float, dict]:
@@ -94,7 +84,8 @@ def main() -> None:
     )
     for study in studies:
         total, longest = 0.0, 0.0
-        for overrides in jobs(study):
+        runs = sweep_jobs(study)
+        for overrides in runs:
             per_step, info = seconds_per_step([f"experiment={study}", *overrides], args.device, args.steps)
             run = 1.05 * per_step * (TRAIN_SIZE[info["dataset"]] // info["batch"]) * info["epochs"]
             total += run
@@ -102,12 +93,12 @@ def main() -> None:
             print(
                 f"  {study} {' '.join(overrides)}: {per_step * 1000:.0f} ms/step, {run / 3600:.2f} h", file=sys.stderr
             )
-        print(f"| {study} | {len(jobs(study))} | {total / 3600:.1f} h | {longest / 3600:.1f} h |", flush=True)
+        print(f"| {study} | {len(runs)} | {total / 3600:.1f} h | {longest / 3600:.1f} h |", flush=True)
         rows.append(
             {
                 "device": name,
                 "study": study,
-                "runs": len(jobs(study)),
+                "runs": len(runs),
                 "hours_one_at_a_time": round(total / 3600, 2),
                 "longest_run_hours": round(longest / 3600, 2),
             }

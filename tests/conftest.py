@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -65,6 +66,14 @@ def train_run(run_dir: Path, overrides: list[str], resume: bool = False) -> dict
     cfg = make_cfg(overrides + (["resume=true"] if resume else []))
     run_dir.mkdir(parents=True, exist_ok=True)
     return train(cfg, run_dir)
+
+
+def tree_hash(folder: Path) -> dict[str, str]:
+    """Every file and folder under `folder`, with the hash of each file's bytes: a refusal must leave it equal."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:

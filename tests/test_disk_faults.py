@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import SMOKE, run_cli
+from conftest import SMOKE, run_cli, tree_hash
 
 from gensweep import files
 from gensweep.artifacts.images import save_grid
@@ -86,6 +87,26 @@ def test_a_failure_that_is_not_the_disk_is_not_hidden(tmp_path):
 
     with pytest.raises(RuntimeError, match="a bug in the writer"):
         atomic_write(tmp_path / "x", broken)
+
+
+def _write_many(path: Path, tag: bytes, times: int) -> None:
+    for _ in range(times):
+        atomic_write(path, tag * 100_000)
+
+
+def test_two_processes_writing_one_file_at_once_each_land_a_whole_copy(tmp_path):
+    """Two jobs of a sweep on a new machine build the same dataset or classifier cache at once: neither fails,
+    and the file is always one writer's whole copy."""
+    path = tmp_path / "cache.pt"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_many, args=(path, tag, 100)) for tag in (b"a", b"b")]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    assert path.read_bytes() in (b"a" * 100_000, b"b" * 100_000)
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.pt"]
 
 
 @pytest.fixture
@@ -167,6 +188,11 @@ def test_a_disk_that_fills_mid_run_stops_it_in_one_line_and_resume_finishes_it(t
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "failed" and summary["error"].startswith("cannot write")
     done = int(torch.load(run / "checkpoint.pt", weights_only=False)["epoch"])  # the last good one still loads
+
+    full = tree_hash(run)
+    refused = run_cli([*args, f"n_epochs={done + 2}", f"resume={run}"], cwd=tmp_path)  # the disk still full
+    assert refused.returncode == 2 and " free on its disk and this run writes up to " in refused.stderr
+    assert tree_hash(run) == full  # its record and log as they were
 
     filler.unlink()  # space freed
     again = run_cli([*args, f"n_epochs={done + 2}", f"resume={run}"], cwd=tmp_path)

@@ -18,7 +18,7 @@ LAYERS = [
     {"metrics"},
     {"artifacts"},
     {"train"},
-    {"config", "paths", "report"},
+    {"config", "paths", "report", "space"},
     {"resume"},
     {"job", "score", "start_checks"},
     {"cli", "__main__", "api"},

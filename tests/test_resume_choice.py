@@ -3,14 +3,13 @@ scoring a run whose record does not match its checkpoint is one line."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import SMOKE, run_cli
+from conftest import SMOKE, run_cli, tree_hash
 
 from gensweep.files import read_csv
 
@@ -18,14 +17,6 @@ from gensweep.files import read_csv
 pytestmark = pytest.mark.slow
 
 QUICK = [*SMOKE, "metrics.backbone=none"]
-
-
-def tree_hash(folder: Path) -> dict[str, str]:
-    """Every file and folder under `folder`, with the hash of each file's bytes."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
-        for p in sorted(folder.rglob("*"))
-    }
 
 
 def _runs(cwd: Path) -> list[Path]:

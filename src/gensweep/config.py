@@ -6,6 +6,7 @@ a traceback.
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,19 @@ def compose_config(overrides: list[str]) -> DictConfig:
 
     with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
         return compose(config_name="config", overrides=overrides)
+
+
+def sweep_jobs(experiment: str) -> list[list[str]]:
+    """The overrides of every job of an experiment's sweep (conf/experiment/<name>.yaml's sweeper params, each
+    comma list expanded as Hydra's basic sweeper does), in the sweep's order."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    with initialize_config_module(config_module="gensweep.conf", version_base="1.3"):
+        params = compose(config_name="config", overrides=[f"experiment={experiment}"], return_hydra_config=True)
+    grid = OverridesParser.create().parse_overrides([f"{k}={v}" for k, v in params.hydra.sweeper.params.items()])
+    choices = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] for o in grid]
+    return [list(job) for job in itertools.product(*choices)]
 
 
 def missing_keys(saved: DictConfig) -> list[str]:

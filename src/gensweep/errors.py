@@ -4,6 +4,8 @@ Kept in the lowest module so that every layer, from the datasets up, can raise t
 layers that catch them.
 """
 
+from pathlib import Path
+
 
 class ConfigError(ValueError):
     """An invalid config value; the message names the key, the value and what is allowed."""
@@ -22,3 +24,7 @@ class WriteFailed(RuntimeError):
     message names the file, the space free against what it needed, and the fix; the partial file is gone."""
 
     exit_code = 5
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path  # a file in the run's folder, or elsewhere (a dataset or classifier cache)

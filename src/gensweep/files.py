@@ -34,7 +34,10 @@ WRITE_ERRORS = {
 }
 
 
-def megabytes(n: int) -> str:
+def size_text(n: int) -> str:
+    """A byte count as people read it: 20.5 kB, 1.6 MB, 11.0 GB."""
+    if n >= 1e9:
+        return f"{n / 1e9:.1f} GB"
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
 
 
@@ -45,7 +48,8 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], fix: str 
     Any OS error raises WriteFailed (one line: the file, the space free against what it needed, the fix, then
     `fix`, another way out for this file), after the temp file is removed; `path` is left as it was."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # one temp file per process: two jobs of a sweep that write the same cache at once each rename a whole file
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             if isinstance(data, bytes):
@@ -73,20 +77,24 @@ def write_failed(path: Path, err: OSError, needed: int | None, written: int, fix
     folder = next((p for p in [path.parent, *path.parents] if p.exists()), None)
     space = ""
     if err.errno in (errno.ENOSPC, errno.EDQUOT) and folder is not None:
-        free = megabytes(shutil.disk_usage(folder).free)
-        wanted = megabytes(needed) if needed else f"more than {megabytes(written)}"
+        free = size_text(shutil.disk_usage(folder).free)
+        wanted = size_text(needed) if needed else f"more than {size_text(written)}"
         space = f" ({free} free, {wanted} needed)"
-    return WriteFailed(f"cannot write {path}: {reason}{space}; {remedy}{f', or {fix}' if fix else ''}")
+    return WriteFailed(f"cannot write {path}: {reason}{space}; {remedy}{f', or {fix}' if fix else ''}", path)
 
 
 def check_space(folder: Path, parts: dict[str, int]) -> None:
-    """ConfigError (one line) when `folder`'s disk has less free space than the parts of a run add up to."""
-    free = shutil.disk_usage(folder).free
+    """ConfigError (one line) when `folder`'s disk (its nearest existing parent's, for a folder not made yet)
+    has less free space than the parts of a run add up to."""
+    existing = folder.expanduser().absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free
     need = sum(parts.values())
     if free < need:
-        shown = ", ".join(f"{name} {megabytes(n)}" for name, n in parts.items())
+        shown = ", ".join(f"{name} {size_text(n)}" for name, n in parts.items())
         raise ConfigError(
-            f"{folder} has {megabytes(free)} free on its disk and this run writes up to {megabytes(need)} "
+            f"{folder} has {size_text(free)} free on its disk and this run writes up to {size_text(need)} "
             f"({shown}): free space there, or set hydra.run.dir=<a folder on a larger disk>"
         )
 

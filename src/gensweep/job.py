@@ -29,7 +29,7 @@ from gensweep.files import CHECKPOINT, METRICS, check_space, rewrite_in_place, w
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
-from gensweep.resume import completed, epochs_trained
+from gensweep.resume import completed, epochs_trained, undo_resume
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
 if TYPE_CHECKING:
@@ -196,7 +196,8 @@ def run_job(cfg: DictConfig) -> float | None:
         return None
     except (ConfigError, CheckpointError, DatasetError, RunDiverged) as err:
         if not multirun:
-            discard_if_unused(run_dir)
+            if not isinstance(err, RunDiverged):  # refused before the first step
+                _leave_as_found(run_dir)
             print(f"gensweep: error: {err}", file=sys.stderr)
             sys.exit(err.exit_code if isinstance(err, RunStopped) else 2)
         log.error("job %s failed: %s", hydra_cfg.job.num, err)
@@ -205,8 +206,9 @@ def run_job(cfg: DictConfig) -> float | None:
         return None
     except WriteFailed as err:  # a full disk, a quota, an unwritable folder: the last checkpoint is intact
         message = f"{err}{_resume_hint(run_dir)}"
-        if not multirun and not (run_dir / CHECKPOINT).is_file():  # failed before training (a cache): no run yet
-            discard_if_unused(run_dir)
+        before_training = not err.path.absolute().is_relative_to(run_dir.absolute())  # a dataset or FID cache
+        if not multirun and before_training:
+            _leave_as_found(run_dir)
         else:
             _record_failure(run_dir, "failed", message)
         if not multirun:
@@ -223,6 +225,13 @@ def run_job(cfg: DictConfig) -> float | None:
     if not multirun:
         log.info("%s", results_line(run_dir, summary))
     return _objective(cfg, summary, run_dir)
+
+
+def _leave_as_found(run_dir: Path) -> None:
+    """A single run refused before its first step: a resumed folder gets back its record and log as they
+    were; a new one is removed when nothing but Hydra's record and the log are in it."""
+    if not undo_resume(run_dir):
+        discard_if_unused(run_dir)
 
 
 def _resume_hint(run_dir: Path) -> str:

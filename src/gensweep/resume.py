@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -105,6 +106,27 @@ def _why(err: Exception) -> str:
     return "unreadable checkpoint"
 
 
+# The single run this process resumes: (its folder, where its earlier record went, its log's length before),
+# so that a refusal inside the job (too little disk space, say) can leave the folder as it found it.
+_before_resume: tuple[Path, Path | None, int] | None = None
+
+
+def undo_resume(run_dir: Path) -> bool:
+    """When this process resumed `run_dir` and stopped before training: remove the record Hydra wrote for it,
+    put the earlier one back as `.hydra`, and cut the log to its length before. False for any other folder."""
+    if _before_resume is None or _before_resume[0].resolve() != run_dir.resolve():
+        return False
+    run, kept, log_size = _before_resume
+    if kept is not None:
+        shutil.rmtree(run / ".hydra", ignore_errors=True)
+        kept.rename(run / ".hydra")
+    log = run / "gensweep.log"
+    if log.is_file():
+        with open(log, "r+b") as f:
+            f.truncate(log_size)
+    return True
+
+
 def keep_record(run: Path) -> Path | None:
     """Move the run's `.hydra/` record aside as `.hydra.<n>` (the next free n), so the resume's own record
     does not overwrite it; returns where it went."""
@@ -152,7 +174,12 @@ def continue_run(cfg: DictConfig) -> None:
     _refuse_if_done(run, int(cfg.n_epochs))
     if latest:
         _warn_dropped_settings(run, command)
-    keep_record(run)
+    from gensweep.space import check_run_space
+
+    check_run_space(cfg, run, resume=True)  # before Hydra writes its record there
+    global _before_resume
+    log = run / "gensweep.log"
+    _before_resume = (run, keep_record(run), log.stat().st_size if log.is_file() else 0)
     with read_write(cfg):
         cfg.resume = str(run)
         cfg.hydra.run.dir = str(run)

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
 from gensweep.errors import CheckpointError, ConfigError
-from gensweep.paths import plugin_installed
+from gensweep.paths import plugin_installed, resume_mode
 from gensweep.placement import jobs_per_gpu_error
 
 # Hydra plugins behind the presets in conf/hydra/ and conf/hparams_search/ (`pip install 'gensweep[cluster]'`):
@@ -68,8 +68,13 @@ def _check_run(cfg: DictConfig) -> str | None:
     problem = _missing_plugin(cfg) or _bad_jobs(cfg)
     if problem:
         return problem
-    continue_run(cfg)  # may point hydra.run.dir at the run to continue
-    return _unwritable(cfg, "hydra.run.dir")
+    continue_run(cfg)  # may point hydra.run.dir at the run to continue (and checks its disk's space)
+    problem = _unwritable(cfg, "hydra.run.dir")
+    if problem is None and resume_mode(cfg.resume) == "off":
+        from gensweep.space import check_run_space
+
+        check_run_space(cfg, Path(str(cfg.hydra.run.dir)), resume=False)  # before Hydra makes the folder
+    return problem
 
 
 def _check_sweep(cfg: DictConfig) -> str | None:

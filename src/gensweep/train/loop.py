@@ -30,7 +30,7 @@ from gensweep.metrics.probe import DivergenceProbe
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.metrics.references import HELD_OUT, reference_indices
 from gensweep.models.base import GenerativeModel
-from gensweep.train import checkpoint
+from gensweep.train import checkpoint, disk
 from gensweep.train.metrics_log import MetricsLog
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunStopped, StopSignals
 
@@ -108,24 +108,8 @@ class Trainer:
         self.sample_labels = None if labels is None else labels.to(self.device)
 
     def bytes_to_write(self, resume: bool) -> dict[str, int]:
-        """At most what this run writes to its folder, part by part: a new checkpoint beside the last good one
-        (weights, Adam's two moments and an averaged copy: 16 bytes a parameter), each sample grid at its raw
-        size (PNG compresses it), the final images, and the logs."""
-        state = 16 * self.model.n_parameters()
-        c, h, w = self.train_data.shape
-        grid = len(self.sample_z) * c * (h + 2) * (w + 2)
-        epochs = range(1, self.n_epochs + 1)  # a resumed run's epochs left are fewer: an upper bound still
-        grids = sum(1 for e in epochs if self._draws_grid(e))
-        return {
-            "checkpoints": state if resume else 2 * state,
-            "sample grids": grids * grid,
-            "final images": 4 * grid,
-            "logs": 100_000 + 10_000 * len(epochs),
-        }
-
-    def _draws_grid(self, epoch: int) -> bool:
-        """Every `trainer.sample_every` epochs and the last one."""
-        return epoch % self.cfg.sample_every == 0 or epoch == self.n_epochs
+        """At most what this run writes to its folder, part by part (gensweep.train.disk)."""
+        return disk.bytes_to_write(self.model, self.train_data.shape, self.n_epochs, self.cfg.sample_every, resume)
 
     def _place(self, train: ImageTensors, val: ImageTensors, max_fraction: float) -> ImageTensors:
         """Move the uint8 dataset to the training device when it fits comfortably; else batches travel."""
@@ -364,7 +348,7 @@ class Trainer:
         row = self._epoch_row(epoch, progress.step, progress.seconds, train, val)
         samples = None
         with self._timed("samples"):
-            if self._draws_grid(epoch):
+            if disk.draws_grid(epoch, self.n_epochs, self.cfg.sample_every):
                 samples = self._save_samples(epoch)
         with self._timed("logs"):
             metrics.append(row)

@@ -1,0 +1,26 @@
+"""Whether a run's disk has room for what the run will write, checked before Hydra writes anything there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from gensweep.config import validate
+from gensweep.files import check_space
+from gensweep.models.build import build_model
+from gensweep.train.disk import bytes_to_write
+
+
+def run_bytes(cfg: DictConfig, resume: bool) -> dict[str, int]:
+    """bytes_to_write for the run `cfg` describes, its model built on the CPU at the dataset's image size
+    (no data loaded): what a single run checks for before it starts, and what a study's figure adds up."""
+    spec = validate(cfg)
+    model = build_model(cfg, spec.on(torch.device("cpu")), spec.image_shape, spec.n_classes)
+    return bytes_to_write(model, spec.image_shape, spec.n_epochs, int(cfg.trainer.sample_every), resume)
+
+
+def check_run_space(cfg: DictConfig, run_dir: Path, resume: bool) -> None:
+    """ConfigError (one line) when `run_dir`'s disk has less free space than the run will write."""
+    check_space(run_dir, run_bytes(cfg, resume))
