@@ -17,7 +17,7 @@ LAYERS = [
     {"models"},
     {"metrics"},
     {"artifacts"},
-    {"train"},
+    {"train", "loggers"},
     {"config", "paths", "report", "space"},
     {"resume"},
     {"job", "score", "start_checks"},

@@ -1,15 +1,24 @@
-"""logger=tensorboard mirrors metrics.csv: the same scalars per epoch and the sample grids, also after resume."""
+"""The loggers beside metrics.csv: TensorBoard and MLflow hold the same numbers at the same epochs, also after a
+resume; a sweep is one MLflow experiment; a logger that fails never stops the run."""
 
 from __future__ import annotations
 
+import json
+import logging
+import math
+
 import pytest
-from conftest import SMOKE, train_run
+from conftest import SMOKE, make_cfg, run_cli, train_run
+from mlflow import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gensweep.config import validate
+from gensweep.errors import ConfigError
 from gensweep.files import read_csv
+from gensweep.loggers.mlflow import MLflowLog
 
-# Every test here runs the command line or trains: the full suite only (pytest -m 'not slow' skips them).
-pytestmark = pytest.mark.slow
+# Every test here runs the command line or trains, but the last: the full suite only.
+slow = pytest.mark.slow
 
 
 def _events(run_dir):
@@ -18,6 +27,7 @@ def _events(run_dir):
     return acc
 
 
+@slow
 def test_tensorboard_scalars_match_metrics_csv_after_resume(tmp_path):
     args = ["model=gan", "logger=tensorboard", "metrics.every=1", *SMOKE]
     train_run(tmp_path, args + ["n_epochs=2"])
@@ -30,3 +40,106 @@ def test_tensorboard_scalars_match_metrics_csv_after_resume(tmp_path):
         assert [e.value for e in events] == pytest.approx([float(r[column]) for r in rows], rel=1e-5)
     images = acc.Images("samples")
     assert [e.step for e in images] == [1, 2, 3] and images[0].width > 64
+
+
+def _history(client: MlflowClient, run_id: str, rows: list[dict[str, str]]) -> None:
+    """Every metrics.csv column, read back from MLflow, holds the row's value at the row's epoch, once."""
+    for column in rows[0]:
+        if column == "epoch":
+            continue
+        logged = [(m.step, m.value) for m in client.get_metric_history(run_id, column)]
+        expected = [(int(r["epoch"]), float(r[column])) for r in rows if r[column] and math.isfinite(float(r[column]))]
+        assert logged == [(e, pytest.approx(v, rel=1e-9)) for e, v in expected], column
+
+
+@slow
+def test_mlflow_reads_back_every_metrics_csv_column_and_a_resume_continues_the_same_run(tmp_path):
+    """Epoch 1 without mlflow, epoch 2 resumed with it (the run is created and given epoch 1 from metrics.csv),
+    epoch 3 resumed again (the same MLflow run): MLflow's own client reads back metrics.csv, every value once."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run = tmp_path / "run"
+    args = ["model=gan", "metrics.every=1", *SMOKE]
+    mlflow = ["logger=[csv,mlflow]", f"logger.mlflow.tracking_uri={uri}", "logger.mlflow.experiment=resumed"]
+    train_run(run, [*args, "n_epochs=1"])
+    train_run(run, [*args, *mlflow, "n_epochs=2"], resume=True)
+    first_id = json.loads((run / "loggers.json").read_text())["mlflow"]
+    train_run(run, [*args, *mlflow, "n_epochs=3"], resume=True)
+
+    client = MlflowClient(uri)
+    (only,) = client.search_runs([client.get_experiment_by_name("resumed").experiment_id])
+    assert only.info.run_id == first_id and only.info.status == "FINISHED"
+    assert only.data.tags["gensweep.status"] == "completed"
+    rows = read_csv(run / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    _history(client, first_id, rows)
+    assert only.data.params["model._target_"] == "gensweep.models.gan.GAN" and only.data.params["z_dim"] == "100"
+    assert only.data.metrics["final/fid"] == pytest.approx(float(rows[-1]["fid"]))
+    artifacts = {a.path for a in client.list_artifacts(first_id)} | {
+        a.path for a in client.list_artifacts(first_id, "samples")
+    }
+    assert {"curves.png", "metrics.csv", "summary.json", "samples/epoch_002.png", "samples/epoch_003.png"} <= artifacts
+
+
+@slow
+def test_a_sweep_is_one_mlflow_experiment_with_its_jobs_as_runs(tmp_path):
+    """Two jobs at once on the joblib launcher, into the default store (outputs/mlflow.db), new to both."""
+    proc = run_cli(
+        ["model=vae,gan", "n_epochs=1", *SMOKE, "logger=[csv,mlflow]", "hydra/launcher=joblib", "-m"], cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    (sweep,) = (tmp_path / "outputs" / "multirun").glob("*/*")
+    client = MlflowClient(f"sqlite:///{tmp_path / 'outputs' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name(str(sweep.relative_to(tmp_path)))
+    runs = client.search_runs([experiment.experiment_id])
+    names = sorted(r.info.run_name for r in runs)
+    assert [n.split("model=")[1].split(",")[0] for n in names] == ["gan", "vae"]
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    for job in ("0", "1"):
+        run_id = json.loads((sweep / job / "loggers.json").read_text())["mlflow"]
+        _history(client, run_id, read_csv(sweep / job / "metrics.csv"))
+    assert not list((tmp_path / "outputs").glob("*.lock"))
+
+
+@slow
+def test_a_logger_that_fails_warns_once_and_the_run_goes_on(tmp_path, monkeypatch, caplog):
+    """A tracking server that cannot be reached at the start, and a store that fails mid-run: each is one
+    warning, and the run completes with every epoch in metrics.csv."""
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    args = ["model=vae", "n_epochs=2", *SMOKE, "logger=[csv,mlflow]"]
+    with caplog.at_level(logging.WARNING, logger="gensweep"):
+        summary = train_run(tmp_path / "gone", [*args, "logger.mlflow.tracking_uri=http://127.0.0.1:9"])
+    assert summary["status"] == "completed" and len(read_csv(tmp_path / "gone" / "metrics.csv")) == 2
+    (warning,) = [r.getMessage() for r in caplog.records if "logger=mlflow failed" in r.getMessage()]
+    assert "off for the rest of this run" in warning
+
+    caplog.clear()
+    calls = []
+
+    def fails_at_epoch_2(self, row, samples, nrow, grid):
+        calls.append(int(row["epoch"]))
+        if row["epoch"] == 2:
+            raise ConnectionError("the tracking server went away")
+        self._log_row(row)
+
+    monkeypatch.setattr(MLflowLog, "epoch", fails_at_epoch_2)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    with caplog.at_level(logging.WARNING, logger="gensweep"):
+        summary = train_run(tmp_path / "mid", [*args, "n_epochs=3", f"logger.mlflow.tracking_uri={uri}"])
+    assert summary["status"] == "completed" and len(read_csv(tmp_path / "mid" / "metrics.csv")) == 3
+    assert calls == [1, 2]  # dropped after its failure, not called for epoch 3 or at the close
+    (warning,) = [r.getMessage() for r in caplog.records if "logger=mlflow failed" in r.getMessage()]
+    assert "ConnectionError: the tracking server went away" in warning
+    run_id = json.loads((tmp_path / "mid" / "loggers.json").read_text())["mlflow"]
+    assert [m.step for m in MlflowClient(uri).get_metric_history(run_id, "step")] == [1]
+
+
+def test_a_logger_whose_package_is_missing_is_one_line_naming_the_extra(monkeypatch):
+    import gensweep.loggers as loggers
+
+    real = loggers.importlib.util.find_spec
+    monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda name: None if name == "mlflow" else real(name))
+    with pytest.raises(ConfigError, match=r"logger=mlflow needs the mlflow package, which is not installed: "):
+        validate(make_cfg(["logger=[csv,tensorboard,mlflow]"]))
+    assert "pip install 'gensweep[mlflow]'" in loggers.missing_package(make_cfg(["logger=mlflow"]).logger)
+    assert loggers.missing_package(make_cfg(["logger=[csv,tensorboard]"]).logger) is None

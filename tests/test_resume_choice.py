@@ -172,15 +172,15 @@ def test_sweep_resume_continues_only_unfinished_jobs_and_refuses_a_finished_swee
 
 def test_a_run_saved_by_another_version_is_refused_in_one_line_and_kept(tmp_path):
     """A run folder whose record names a group this version does not have (as one saved before `arm` became
-    `model_preset`), or whose config lacks keys this version has (before the logger became a group), is not
+    `model_preset`), or whose config lacks keys this version has, is not
     resumed or scored: one line, exit 2, and the folder and everything beside it stay as they were."""
     first = run_cli(["model_preset=gan_conv", "n_epochs=1", *QUICK], cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     (run,) = _runs(tmp_path)
     overrides, config = run / ".hydra" / "overrides.yaml", run / ".hydra" / "config.yaml"
     overrides.write_text(overrides.read_text().replace("model_preset=gan_conv", "arm=gan_conv"))
-    config.write_text(config.read_text().replace("logger:\n  name: csv\n", "logger: csv\n"))
-    assert "arm=gan_conv" in overrides.read_text() and "logger: csv" in config.read_text()
+    config.write_text(config.read_text().replace("  sample_every: 1\n", ""))
+    assert "arm=gan_conv" in overrides.read_text() and "sample_every" not in config.read_text()
     before = tree_hash(tmp_path)
     again = run_cli(["n_epochs=2", f"resume={run}", *QUICK], cwd=tmp_path)
     assert again.returncode == 2 and again.stderr.count("\n") == 1, again.stderr
@@ -193,5 +193,5 @@ def test_a_run_saved_by_another_version_is_refused_in_one_line_and_kept(tmp_path
         text=True,
     )
     assert score.returncode == 1 and score.stderr.count("\n") == 1, score.stderr
-    assert "was saved by another version of gensweep (its config lacks logger.name)" in score.stderr
+    assert "was saved by another version of gensweep (its config lacks trainer.sample_every)" in score.stderr
     assert tree_hash(tmp_path) == before

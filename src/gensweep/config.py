@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from gensweep import checks
 from gensweep.errors import ConfigError
+from gensweep.loggers import missing_package
 from gensweep.models.base import PRECISIONS
 from gensweep.models.nets import ARCHS, auto_conv_layers, max_conv_layers
 from gensweep.placement import jobs_per_gpu_error
@@ -67,7 +68,7 @@ def missing_keys(saved: DictConfig) -> list[str]:
         return {k for name in node for k in keys(node._get_node(name), f"{prefix}{name}.")}
 
     current = compose_config([])
-    ours = {k for k in keys(current) if not k.startswith(("model.", "dataset.", "hydra."))}
+    ours = {k for k in keys(current) if not k.startswith(("model.", "dataset.", "hydra.", "logger."))}
     theirs = keys(saved)
     return sorted(k.rstrip(".") for k in ours - theirs)
 
@@ -182,11 +183,9 @@ def validate(cfg: DictConfig) -> RunSpec:
     if problem:
         raise ConfigError(problem)
     device = resolve_device(cfg.device)
-    if cfg.logger.name == "tensorboard":
-        from gensweep.train.tensorboard import HINT, available
-
-        if not available():
-            raise ConfigError(f"logger=tensorboard needs the tensorboard package, which is not installed: {HINT}")
+    problem = missing_package(cfg.logger)
+    if problem:
+        raise ConfigError(problem)
     channels = int(data.channels)
     return RunSpec(
         model=cls.name,

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from gensweep import STARTED
+from gensweep import STARTED, loggers
 from gensweep.columns import HEADLINE
 from gensweep.config import resolve_device, validate
 from gensweep.errors import CheckpointError, ConfigError, DatasetError, WriteFailed
@@ -135,10 +135,21 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         quality=quality,
         probe=probe,
         quality_every=spec.metrics_every,
-        tensorboard=cfg.logger.name == "tensorboard",
+        loggers=loggers.build(cfg.logger, _run_info(cfg, run_dir, multirun)),
     )
     check_space(run_dir, trainer.bytes_to_write(resume))
     return trainer, resume
+
+
+def _run_info(cfg: DictConfig, run_dir: Path, multirun: bool) -> loggers.RunInfo:
+    """How the loggers name this run: a sweep's job by its overrides, in the sweep's experiment."""
+    name, sweep = run_dir.name, None
+    if HydraConfig.initialized():
+        name = HydraConfig.get().job.override_dirname or name
+        if multirun:
+            folder = Path(HydraConfig.get().sweep.dir).absolute()
+            sweep = str(folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder)
+    return loggers.RunInfo(run_dir, name, sweep, OmegaConf.to_container(cfg, resolve=True))
 
 
 def _record_failure(run_dir: Path, status: str, error: str, trace: str | None = None) -> None:

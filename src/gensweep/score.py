@@ -66,7 +66,7 @@ def score(what: str, overrides: list[str]) -> dict:
             "from (pass a job folder that trained, or a folder of sample images)"
         )
     cfg = run_config(path, overrides) if is_run else compose_config(overrides)
-    cfg.logger.name = "csv"  # scoring writes no logs: a run trained with logger=tensorboard needs no tensorboard here
+    cfg.logger = {"csv": {}}  # scoring logs nothing: a run trained with logger=mlflow needs no mlflow here
     if cfg.metrics.backbone == "none":
         raise ConfigError("metrics.backbone=none scores nothing: use classifier or inception")
     spec = validate(cfg)

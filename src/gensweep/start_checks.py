@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
 from gensweep.errors import CheckpointError, ConfigError
+from gensweep.loggers import missing_package
 from gensweep.paths import plugin_installed, resume_mode
 from gensweep.placement import jobs_per_gpu_error
 
@@ -80,7 +81,7 @@ def _check_run(cfg: DictConfig) -> str | None:
 def _check_sweep(cfg: DictConfig) -> str | None:
     from gensweep.resume import continue_sweep
 
-    problem = _missing_plugin(cfg) or _bad_jobs(cfg) or _unknown_sweep_value(cfg)
+    problem = _missing_plugin(cfg) or _bad_jobs(cfg) or _unknown_sweep_value(cfg) or missing_package(cfg.logger)
     if problem:
         return problem
     continue_sweep(cfg)  # may point hydra.sweep.dir at the sweep to continue

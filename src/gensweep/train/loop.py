@@ -26,6 +26,7 @@ from gensweep.artifacts.images import save_grid, save_reconstructions
 from gensweep.artifacts.interpolation import interpolate, save_interpolation
 from gensweep.data.tensors import ImageTensors
 from gensweep.files import CHECKPOINT, METRICS, write_json
+from gensweep.loggers import Loggers
 from gensweep.metrics.probe import DivergenceProbe
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.metrics.references import HELD_OUT, reference_indices
@@ -61,7 +62,7 @@ class Trainer:
         quality: QualityMetrics | None = None,
         probe: DivergenceProbe | None = None,
         quality_every: int = 1,
-        tensorboard: bool = False,
+        loggers: Loggers | None = None,
     ) -> None:
         self.model = model
         self.device = model.device
@@ -94,7 +95,7 @@ class Trainer:
         self.curves = tuple(model.curves) + (() if probe is None else probe.curves)
         # Wall seconds per part of the run (this process): what training costs beyond its steps.
         self.seconds_by_part: dict[str, float] = defaultdict(float)
-        self.tensorboard = tensorboard
+        self.loggers = Loggers({}) if loggers is None else loggers
         self.last_checkpoint_epoch = 0
         self.startup_seconds: float | None = None  # process (or sweep job) start to the first training step
         self.started = time.perf_counter()
@@ -231,10 +232,10 @@ class Trainer:
 
     # --- artifacts ----------------------------------------------------------------------------------------
     @torch.no_grad()
-    def _save_samples(self, epoch: int) -> torch.Tensor:
+    def _save_samples(self, path: Path) -> torch.Tensor:
         self.model.eval()
         images = self.model.sample(self.sample_z, self.sample_labels)
-        save_grid(images, self.run_dir / "samples" / f"epoch_{epoch:03d}.png", nrow=self.sample_nrow)
+        save_grid(images, path, nrow=self.sample_nrow)
         return images
 
     @torch.no_grad()
@@ -300,36 +301,35 @@ class Trainer:
         progress = self._restore() if resume else _Progress()
         metrics = MetricsLog(self.run_dir / METRICS, self.columns, resume_epoch=progress.epoch)
         self._warn_if_generator_untrained(progress)
-        board = self._open_tensorboard(progress.epoch)
         write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, progress))
         if not resume:  # from the first step on, a killed run can be resumed (from its initial state)
             self._checkpoint(0, 0, 0.0)
+        self.loggers.open(progress.epoch, metrics.rows)
+        summary: dict[str, Any] = {"status": "failed"}  # what the loggers are told if anything below raises
         try:
             with StopSignals() as signals:
                 for epoch in range(progress.epoch + 1, self.n_epochs + 1):
-                    self._epoch(epoch, progress, signals, metrics, board)
+                    self._epoch(epoch, progress, signals, metrics)
                 with self._timed("final_images"):
                     self._plot_curves(metrics.rows)
                     self._save_final_images()
+            summary = self._summary("completed", metrics.rows, progress)
+            write_json(self.run_dir / "summary.json", summary)
         except RunStopped as stop:
             status = "interrupted" if isinstance(stop, RunInterrupted) else "diverged"
             progress.step = stop.step
-            write_json(
-                self.run_dir / "summary.json", {**self._summary(status, metrics.rows, progress), "error": str(stop)}
-            )
+            summary = {**self._summary(status, metrics.rows, progress), "error": str(stop)}
+            write_json(self.run_dir / "summary.json", summary)
             if metrics.rows:
                 self._plot_curves(metrics.rows)
             raise
         finally:
-            if board is not None:
-                board.close()
-        summary = self._summary("completed", metrics.rows, progress)
-        write_json(self.run_dir / "summary.json", summary)
+            self.loggers.close(summary["status"], summary)
         if signals.received is not None:  # the run finished, but a sweep must still stop here
             raise RunInterrupted(signals.received, self.n_epochs, progress.step, signals.forward)
         return summary
 
-    def _epoch(self, epoch: int, progress: _Progress, signals: StopSignals, metrics: MetricsLog, board: Any) -> None:
+    def _epoch(self, epoch: int, progress: _Progress, signals: StopSignals, metrics: MetricsLog) -> None:
         """Train one epoch (or the rest of a resumed one), validate, then write its row, grid and checkpoint."""
         t0 = time.perf_counter()
         try:
@@ -346,16 +346,17 @@ class Trainer:
         progress.seconds += time.perf_counter() - t0
         self.seconds_by_part["validation"] += time.perf_counter() - t1
         row = self._epoch_row(epoch, progress.step, progress.seconds, train, val)
-        samples = None
+        samples, grid = None, None
         with self._timed("samples"):
             if disk.draws_grid(epoch, self.n_epochs, self.cfg.sample_every):
-                samples = self._save_samples(epoch)
+                grid = self.run_dir / "samples" / f"epoch_{epoch:03d}.png"
+                samples = self._save_samples(grid)
         with self._timed("logs"):
             metrics.append(row)
-            if board is not None:
-                board.epoch(row, samples, self.sample_nrow)
         with self._timed("checkpoints"):
             self._checkpoint(epoch, progress.step, progress.seconds)
+        with self._timed("logs"):  # after the checkpoint: a tracker never holds an epoch a resume would redo
+            self.loggers.epoch(row, samples, self.sample_nrow, grid)
         log.info(
             "epoch %d/%d  %s  (%.1fs)",
             epoch,
@@ -373,13 +374,6 @@ class Trainer:
         warning = self.model.schedule_warning(left)
         if warning:
             log.warning("warning: %s", warning)
-
-    def _open_tensorboard(self, resume_epoch: int) -> Any:
-        if not self.tensorboard:
-            return None
-        from gensweep.train.tensorboard import TensorBoardLog
-
-        return TensorBoardLog(self.run_dir / "tensorboard", resume_epoch=resume_epoch)
 
     @contextlib.contextmanager
     def _timed(self, part: str) -> Iterator[None]:

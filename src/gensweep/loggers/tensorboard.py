@@ -5,19 +5,13 @@ this is a view of it.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from gensweep.columns import QUALITY_NAMES
-
-HINT = "pip install tensorboard (or pip install 'gensweep[tensorboard]'), or use logger=csv"
-
-
-def available() -> bool:
-    return importlib.util.find_spec("tensorboard") is not None
 
 
 class TensorBoardLog:
@@ -28,7 +22,7 @@ class TensorBoardLog:
         # are purged.
         self.writer = SummaryWriter(str(folder), purge_step=resume_epoch + 1)
 
-    def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int) -> None:
+    def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int, grid: Path | None) -> None:
         epoch = int(row["epoch"])
         for key, value in row.items():
             if key not in ("epoch", "step") and isinstance(value, (int, float)) and math.isfinite(value):
@@ -40,5 +34,5 @@ class TensorBoardLog:
             self.writer.add_image("samples", make_grid(samples.float().cpu(), nrow=nrow, padding=2), epoch)
         self.writer.flush()
 
-    def close(self) -> None:
+    def close(self, status: str, summary: dict[str, Any]) -> None:
         self.writer.close()

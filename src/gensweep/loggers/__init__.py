@@ -1,0 +1,115 @@
+"""Where a run's metrics go besides metrics.csv, which every run writes and which stays the record: TensorBoard,
+MLflow, Weights & Biases, one or several at once (`logger=[csv,tensorboard,mlflow]`, conf/logger/).
+
+A logger mirrors metrics.csv and the sample grids. One that fails, at its start or mid-run (its server gone,
+its disk full), warns once and is dropped for the rest of the run: a tracker never stops a run or loses any of
+its work, which metrics.csv and the checkpoints hold.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from omegaconf import DictConfig
+
+if TYPE_CHECKING:  # a sweep's launching process checks the loggers' packages without importing torch
+    import torch
+
+log = logging.getLogger("gensweep")
+
+# Each logger the conf/logger group offers: the module it needs and how to install it (csv needs nothing).
+PACKAGES = {
+    "tensorboard": ("tensorboard", "pip install 'gensweep[tensorboard]'"),
+    "mlflow": ("mlflow", "pip install 'gensweep[mlflow]'"),
+}
+
+
+def missing_package(chosen: DictConfig) -> str | None:
+    """One line for the first chosen logger whose package is not installed, or None."""
+    for name in chosen:
+        module, install = PACKAGES.get(str(name), (None, ""))
+        if module is not None and importlib.util.find_spec(module) is None:
+            return (
+                f"logger={name} needs the {module} package, which is not installed: {install}, or drop it from logger"
+            )
+    return None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a logger names a run by: its folder, its name, the sweep it belongs to, its resolved settings."""
+
+    run_dir: Path
+    name: str
+    sweep: str | None  # the sweep folder, for a sweep's job
+    config: dict[str, Any]  # the resolved config, nested
+
+
+class Logger(Protocol):
+    def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int, grid: Path | None) -> None: ...
+
+    def close(self, status: str, summary: dict[str, Any]) -> None: ...
+
+
+# A logger is opened when the trainer starts: (the epoch it resumes after, metrics.csv's rows so far).
+Opener = Callable[[int, list[dict[str, float]]], Logger]
+
+
+class Loggers:
+    """The run's loggers besides metrics.csv, each called in turn; one that raises is warned about once and
+    dropped, the others and the run go on."""
+
+    def __init__(self, openers: dict[str, Opener]) -> None:
+        self.openers = openers
+        self.open_ones: dict[str, Logger] = {}
+
+    def open(self, resume_epoch: int, rows: list[dict[str, float]]) -> None:
+        for name, opener in self.openers.items():
+            logger = self._call(name, opener, resume_epoch, rows)
+            if logger is not None:
+                self.open_ones[name] = logger
+
+    def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int, grid: Path | None) -> None:
+        for name, logger in list(self.open_ones.items()):
+            self._call(name, logger.epoch, row, samples, nrow, grid)
+
+    def close(self, status: str, summary: dict[str, Any]) -> None:
+        for name, logger in list(self.open_ones.items()):
+            self._call(name, logger.close, status, summary)
+        self.open_ones.clear()
+
+    def _call(self, name: str, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except Exception as err:  # noqa: BLE001 - a tracker's failure (any library's, any server's) never stops the run
+            self.open_ones.pop(name, None)
+            first_line = str(err).splitlines()[0] if str(err) else ""
+            log.warning(
+                "warning: logger=%s failed and is off for the rest of this run (%s: %s); metrics.csv and the "
+                "checkpoints keep every epoch",
+                name,
+                type(err).__name__,
+                first_line,
+            )
+            return None
+
+
+def build(chosen: DictConfig, info: RunInfo) -> Loggers:
+    """The loggers `logger=...` chose (csv is metrics.csv, which the trainer always writes)."""
+    openers: dict[str, Opener] = {}
+    for name in chosen:
+        settings = chosen[name]
+        if name == "tensorboard":
+            from gensweep.loggers.tensorboard import TensorBoardLog
+
+            openers[name] = lambda epoch, rows: TensorBoardLog(info.run_dir / "tensorboard", resume_epoch=epoch)
+        elif name == "mlflow":
+            from gensweep.loggers.mlflow import MLflowLog
+
+            openers[name] = lambda epoch, rows, s=settings: MLflowLog(s, info, epoch, rows)
+    return Loggers(openers)
