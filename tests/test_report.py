@@ -290,12 +290,16 @@ def test_a_live_report_shows_the_runs_so_far_and_touches_none_of_them(tmp_path):
 
 def test_a_key_the_command_fixes_is_not_swept_even_where_the_experiment_lists_it(tmp_path):
     """`experiment=s1_depth dataset=digits seed=0,1`: the command's one dataset replaces the experiment's list (as
-    in Hydra's sweeper), so the report compares the presets and seeds, not a dataset that never changes."""
+    in Hydra's sweeper), so the report compares the presets and seeds, not a dataset that never changes; nor the
+    loggers of `logger=[csv,mlflow]`, one list."""
     import yaml
 
     record = {
         "hydra": {
-            "overrides": {"task": ["experiment=s1_depth", "dataset=digits", "seed=0,1", "+tag=a,b"]},
+            # a list in brackets is one value, not a sweep
+            "overrides": {
+                "task": ["experiment=s1_depth", "dataset=digits", "seed=0,1", "+tag=a,b", "logger=[csv,mlflow]"]
+            },
             "sweeper": {"params": {"model_preset": "vae_l2,gan_l3", "dataset": "mnist,cifar10", "z_dim": "50,100"}},
         }
     }

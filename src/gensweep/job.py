@@ -29,6 +29,7 @@ from gensweep.files import CHECKPOINT, METRICS, check_space, rewrite_in_place, w
 from gensweep.models.build import build_model
 from gensweep.paths import RUNS, discard_if_unused, resume_mode
 from gensweep.placement import job_device
+from gensweep.report.runs import declared_keys
 from gensweep.resume import completed, epochs_trained, undo_resume
 from gensweep.train.stops import RunDiverged, RunInterrupted, RunOutOfMemory, RunStopped
 
@@ -145,9 +146,12 @@ def _run_info(cfg: DictConfig, run_dir: Path, multirun: bool) -> loggers.RunInfo
     """How the loggers name this run: a sweep's job by its overrides, in the sweep's experiment."""
     name, sweep = run_dir.name, None
     if HydraConfig.initialized():
-        name = HydraConfig.get().job.override_dirname or name
-        if multirun:
+        overrides = [str(o) for o in HydraConfig.get().overrides.task]
+        name = " ".join(overrides) or name
+        if multirun:  # the keys the sweep varies, not those every job shares
             folder = Path(HydraConfig.get().sweep.dir).absolute()
+            swept = declared_keys(folder)
+            name = " ".join(o for o in overrides if o.split("=", 1)[0].lstrip("+") in swept) or name
             sweep = str(folder.relative_to(Path.cwd()) if folder.is_relative_to(Path.cwd()) else folder)
     return loggers.RunInfo(run_dir, name, sweep, OmegaConf.to_container(cfg, resolve=True))
 

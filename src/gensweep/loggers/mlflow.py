@@ -1,17 +1,17 @@
 """logger=mlflow: each run as an MLflow run, in a local SQLite store by default or on a tracking server.
 
-- Store: `logger.mlflow.tracking_uri`, else MLFLOW_TRACKING_URI, else `sqlite:///outputs/mlflow.db` with the
-  artifacts in outputs/mlartifacts/. SQLite rather than MLflow's file store: the file store is legacy since
-  MLflow 3.7 made SQLite its default, and one database file serves every run and sweep under outputs/
-  (`mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db`). Jobs of a sweep that start at once wait for
-  each other on a lock file while the store is created.
+- Store: `logger.mlflow.tracking_uri`, else MLFLOW_TRACKING_URI, else `sqlite:///outputs/mlflow.db`; a SQLite
+  store keeps the artifacts beside its database (outputs/mlartifacts/). SQLite rather than MLflow's file
+  store: the file store is legacy since MLflow 3.7 made SQLite its default, and one database file serves every
+  run and sweep under outputs/ (`mlflow ui --backend-store-uri sqlite:///outputs/mlflow.db`). Jobs of a sweep
+  that start at once take turns on a lock of the store's folder while the store is created.
 - Experiment: `logger.mlflow.experiment`, else the sweep folder for a sweep's jobs (one experiment per sweep,
   its jobs as runs side by side), else "gensweep" for single runs.
 - A run logs its resolved config as parameters, every metrics.csv column at each epoch (step = epoch) once the
   epoch's checkpoint is written, each sample grid, and at the end the curves, images, summary and metrics.csv
-  as artifacts, the summary's final figures as `final/<column>`, and its status (FINISHED, KILLED for a
-  stopped run, FAILED). A resumed run continues the same MLflow run (its id is kept in the run folder's
-  loggers.json) and first logs the epochs metrics.csv has and MLflow lacks.
+  as artifacts, the summary's figures of the whole run (the real-data FID floor, wall seconds), and its
+  status (FINISHED, KILLED for a stopped run, FAILED). A resumed run continues the same MLflow run (its id is
+  kept in the run folder's loggers.json) and first logs the epochs metrics.csv has and MLflow lacks.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from gensweep.loggers import RunInfo
 STORE = Path("outputs")  # beside outputs/runs and outputs/multirun, in the folder gensweep runs from
 IDS = "loggers.json"  # the trackers' run ids, in the run folder: a resumed run continues the same tracked run
 STATUS = {"completed": "FINISHED", "interrupted": "KILLED", "diverged": "FAILED", "failed": "FAILED"}
+# summary.json's figures of the whole run, logged at its end
+SUMMARY_FIGURES = ("fid_real_floor", "classifier_accuracy", "wall_seconds", "startup_seconds")
 FINAL_IMAGES = ("curves.png", "interpolation.png", "interpolation.gif", "reconstructions.png")
 
 
@@ -98,11 +100,14 @@ class MLflowLog:
 
         found = self.client.get_experiment_by_name(experiment)
         if found is None:
-            where = None
-            if uri == default_uri():
-                where = (STORE / "mlartifacts" / experiment.replace("/", "_")).absolute().as_uri()
+            where = None  # a server's own artifact store
+            if uri.startswith("sqlite:///"):  # beside the database (MLflow's own default: ./mlruns where it runs)
+                folder = Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts"
+                where = (folder / experiment.replace("/", "_")).absolute().as_uri()
             try:
-                experiment_id = self.client.create_experiment(experiment, artifact_location=where)
+                # a model-training experiment: the MLflow UI opens on its runs table, not on its GenAI pages
+                tags = {"mlflow.experimentKind": "custom_model_development"}
+                experiment_id = self.client.create_experiment(experiment, artifact_location=where, tags=tags)
             except MlflowException:  # another job of the sweep made it meanwhile
                 experiment_id = self.client.get_experiment_by_name(experiment).experiment_id
         else:
@@ -137,15 +142,15 @@ class MLflowLog:
     def close(self, status: str, summary: dict[str, Any]) -> None:
         from mlflow.entities import Metric
 
+        # the run's figures that are not per epoch (the last epoch's are the metrics' latest values)
         now = int(time.time() * 1000)
-        final = {f"final/{k}": v for k, v in (summary.get("final") or {}).items()}
-        metrics = [
-            Metric(k, float(v), now, 0)
-            for k, v in final.items()
-            if isinstance(v, (int, float)) and math.isfinite(float(v))
+        figures = [
+            Metric(key, float(summary[key]), now, int(summary.get("epochs_completed") or 0))
+            for key in SUMMARY_FIGURES
+            if isinstance(summary.get(key), (int, float)) and math.isfinite(float(summary[key]))
         ]
-        if metrics:
-            self.client.log_batch(self.run_id, metrics=metrics)
+        if figures:
+            self.client.log_batch(self.run_id, metrics=figures)
         for name in (*FINAL_IMAGES, "summary.json", "metrics.csv"):
             if (self.run_dir / name).is_file():
                 self.client.log_artifact(self.run_id, str(self.run_dir / name))

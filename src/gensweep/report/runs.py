@@ -89,12 +89,15 @@ def swept_keys(runs: list[Run], declared: tuple[str, ...] = ()) -> list[str]:
 def declared_keys(sweep: Path) -> tuple[str, ...]:
     """The keys a sweep's command (or its experiment's sweeper params) gives several values; a key the command
     gives one value replaces the experiment's list, as it does in Hydra's sweeper."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     record = read_yaml(sweep / "multirun.yaml") or {}
     hydra = record.get("hydra") or {}
-    task = dict(o.split("=", 1) for o in (hydra.get("overrides") or {}).get("task") or [] if "=" in o)
-    task = {k.lstrip("+"): v for k, v in task.items()}
-    keys = [k for k, v in task.items() if "," in v or "(" in v]
-    keys += [k for k in ((hydra.get("sweeper") or {}).get("params") or {}) if k.lstrip("+") not in task]
+    # Hydra's parser: `model=vae,gan` sweeps, `logger=[csv,mlflow]` is one value (a list)
+    task = OverridesParser.create().parse_overrides((hydra.get("overrides") or {}).get("task") or [])
+    given = {o.key_or_group.lstrip("+") for o in task}
+    keys = [o.key_or_group for o in task if o.is_sweep_override()]
+    keys += [k for k in ((hydra.get("sweeper") or {}).get("params") or {}) if k.lstrip("+") not in given]
     return tuple(k.lstrip("+") for k in keys)
 
 
