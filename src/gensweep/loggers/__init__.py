@@ -56,8 +56,8 @@ class Logger(Protocol):
     def close(self, status: str, summary: dict[str, Any]) -> None: ...
 
 
-# A logger is opened when the trainer starts: (the epoch it resumes after, metrics.csv's rows so far).
-Opener = Callable[[int, list[dict[str, float]]], Logger]
+# A logger is opened when the trainer starts: (whether it resumes, the epoch it resumes after, metrics.csv's rows).
+Opener = Callable[[bool, int, list[dict[str, float]]], Logger]
 
 
 class Loggers:
@@ -68,9 +68,9 @@ class Loggers:
         self.openers = openers
         self.open_ones: dict[str, Logger] = {}
 
-    def open(self, resume_epoch: int, rows: list[dict[str, float]]) -> None:
+    def open(self, resumed: bool, resume_epoch: int, rows: list[dict[str, float]]) -> None:
         for name, opener in self.openers.items():
-            logger = self._call(name, opener, resume_epoch, rows)
+            logger = self._call(name, opener, resumed, resume_epoch, rows)
             if logger is not None:
                 self.open_ones[name] = logger
 
@@ -107,9 +107,9 @@ def build(chosen: DictConfig, info: RunInfo) -> Loggers:
         if name == "tensorboard":
             from gensweep.loggers.tensorboard import TensorBoardLog
 
-            openers[name] = lambda epoch, rows: TensorBoardLog(info.run_dir / "tensorboard", resume_epoch=epoch)
+            openers[name] = lambda resumed, epoch, rows: TensorBoardLog(info.run_dir / "tensorboard", epoch)
         elif name == "mlflow":
             from gensweep.loggers.mlflow import MLflowLog
 
-            openers[name] = lambda epoch, rows, s=settings: MLflowLog(s, info, epoch, rows)
+            openers[name] = lambda resumed, epoch, rows, s=settings: MLflowLog(s, info, resumed, rows)
     return Loggers(openers)

@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
+from mlflow.exceptions import MlflowException
 from omegaconf import DictConfig
 
 from gensweep.files import write_json
@@ -74,16 +77,14 @@ def flat_params(config: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 class MLflowLog:
-    def __init__(self, settings: DictConfig, info: RunInfo, resume_epoch: int, rows: list[dict[str, float]]) -> None:
-        from mlflow import MlflowClient
-
+    def __init__(self, settings: DictConfig, info: RunInfo, resumed: bool, rows: list[dict[str, float]]) -> None:
         logging.getLogger("mlflow").setLevel(logging.WARNING)  # not its lines on creating the store's tables
         self.run_dir = info.run_dir
         uri = settings.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_uri()
         ids = json.loads((self.run_dir / IDS).read_text()) if (self.run_dir / IDS).is_file() else {}
         with _store_lock(uri):
             self.client = MlflowClient(uri)
-            self.run_id = ids.get("mlflow") if resume_epoch > 0 else None
+            self.run_id = ids.get("mlflow") if resumed else None
             if self.run_id is not None:
                 self.client.update_run(self.run_id, status="RUNNING")
             else:
@@ -96,8 +97,6 @@ class MLflowLog:
                 self._log_row(row)
 
     def _new_run(self, uri: str, experiment: str, info: RunInfo) -> str:
-        from mlflow.exceptions import MlflowException
-
         found = self.client.get_experiment_by_name(experiment)
         if found is None:
             where = None  # a server's own artifact store
@@ -116,15 +115,11 @@ class MLflowLog:
         run = self.client.create_run(experiment_id, run_name=info.name, tags=tags)
         params = flat_params(info.config)
         items = list(params.items())
-        from mlflow.entities import Param
-
         for start in range(0, len(items), 100):  # MLflow takes at most 100 parameters a call
             self.client.log_batch(run.info.run_id, params=[Param(k, v[:6000]) for k, v in items[start : start + 100]])
         return run.info.run_id
 
     def _log_row(self, row: dict[str, float]) -> None:
-        from mlflow.entities import Metric
-
         now = int(time.time() * 1000)
         epoch = int(row["epoch"])
         metrics = [
@@ -140,8 +135,6 @@ class MLflowLog:
             self.client.log_artifact(self.run_id, str(grid), "samples")
 
     def close(self, status: str, summary: dict[str, Any]) -> None:
-        from mlflow.entities import Metric
-
         # the run's figures that are not per epoch (the last epoch's are the metrics' latest values)
         now = int(time.time() * 1000)
         figures = [

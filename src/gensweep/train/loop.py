@@ -304,7 +304,7 @@ class Trainer:
         write_json(self.run_dir / "summary.json", self._summary("running", metrics.rows, progress))
         if not resume:  # from the first step on, a killed run can be resumed (from its initial state)
             self._checkpoint(0, 0, 0.0)
-        self.loggers.open(progress.epoch, metrics.rows)
+        self.loggers.open(resume, progress.epoch, metrics.rows)
         summary: dict[str, Any] = {"status": "failed"}  # what the loggers are told if anything below raises
         try:
             with StopSignals() as signals:
