@@ -119,14 +119,17 @@ def test_missing_files_with_download_false(tmp_path):
     assert cache_files(tmp_path) == []
 
 
-def test_failed_download_shows_manual_layout(tmp_path, monkeypatch):
+def test_failed_download_shows_manual_layout_and_leaves_the_disk_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(tvd.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # nothing listens there: no network
-    cfg = make_cfg(["dataset=mnist", f"dataset.root={tmp_path}", "dataset.download=true"])
+    (tmp_path / "kept").mkdir()  # an empty folder of the user's, there before
+    root = tmp_path / "data" / "sets"  # made for the download
+    cfg = make_cfg(["dataset=mnist", f"dataset.root={root}", "dataset.download=true"])
     with pytest.raises(DatasetError) as err:
         load_splits(cfg.dataset)
     message = str(err.value)
     assert "could not download MNIST" in message and "train-images-idx3-ubyte" in message
-    assert "dataset.download=false" in message and cache_files(tmp_path) == []
+    assert "dataset.download=false" in message
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # no empty data/sets/MNIST/raw/ left behind
 
 
 def test_celeba_download_failure_says_where_to_put_files(tmp_path, monkeypatch):

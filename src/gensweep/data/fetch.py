@@ -20,10 +20,13 @@ def ensure_files(
             f"{name} files not found under {root}. Set dataset.download=true to fetch them, point paths.data_dir= "
             f"(or GENSWEEP_DATA) at the folder that holds them, or put them there by hand in this layout:\n{layout}"
         )
+    made = _missing_folders(root)
+    folders = _folders(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         fetch()
     except (URLError, OSError, RuntimeError) as err:
+        _remove_empty(root, folders, made)
         first = (str(err).strip().splitlines() or [""])[0]  # torchvision's errors list every mirror it tried
         raise DatasetError(
             f"could not download {name} into {root} ({type(err).__name__}: {first}). Check the network, or put the "
@@ -31,6 +34,26 @@ def ensure_files(
         ) from err
     if not present():
         raise DatasetError(f"{name}: the download into {root} did not produce the expected files:\n{layout}")
+
+
+def _missing_folders(root: Path) -> list[Path]:
+    """`root` and its parents that do not exist yet, deepest first."""
+    return [p for p in [root, *root.parents] if not p.exists()]
+
+
+def _folders(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_dir()} if root.is_dir() else set()
+
+
+def _remove_empty(root: Path, before: set[Path], made: list[Path]) -> None:
+    """After a failed download: the empty folders it made under `root` (torchvision makes <Set>/raw before it
+    fetches), then `root` and the parents made for it, so that a refused download leaves the disk as it was."""
+    for folder in sorted(_folders(root) - before, key=lambda p: len(p.parts), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    for folder in made:
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def corrupt(
