@@ -74,22 +74,24 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], fix: str 
 def write_failed(path: Path, err: OSError, needed: int | None, written: int, fix: str = "") -> WriteFailed:
     """The one-line error for a write to `path` that failed with `err`."""
     reason, remedy = WRITE_ERRORS.get(err.errno or 0, (err.strerror or str(err), "check the folder"))
-    folder = next((p for p in [path.parent, *path.parents] if p.exists()), None)
     space = ""
-    if err.errno in (errno.ENOSPC, errno.EDQUOT) and folder is not None:
-        free = size_text(shutil.disk_usage(folder).free)
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        free = size_text(shutil.disk_usage(nearest_existing(path.parent)).free)
         wanted = size_text(needed) if needed else f"more than {size_text(written)}"
         space = f" ({free} free, {wanted} needed)"
     return WriteFailed(f"cannot write {path}: {reason}{space}; {remedy}{f', or {fix}' if fix else ''}", path)
 
 
+def nearest_existing(path: Path) -> Path:
+    """`path`, or its nearest parent that exists (where a folder not made yet would go)."""
+    path = Path(path).expanduser().absolute()
+    return next(p for p in [path, *path.parents] if p.exists())
+
+
 def check_space(folder: Path, parts: dict[str, int]) -> None:
     """ConfigError (one line) when `folder`'s disk (its nearest existing parent's, for a folder not made yet)
     has less free space than the parts of a run add up to."""
-    existing = folder.expanduser().absolute()
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    free = shutil.disk_usage(existing).free
+    free = shutil.disk_usage(nearest_existing(folder)).free
     need = sum(parts.values())
     if free < need:
         shown = ", ".join(f"{name} {size_text(n)}" for name, n in parts.items())

@@ -138,7 +138,8 @@ def build_trainer(cfg: DictConfig, run_dir: Path, multirun: bool = False) -> tup
         quality_every=spec.metrics_every,
         loggers=loggers.build(cfg.logger, _run_info(cfg, run_dir, multirun)),
     )
-    check_space(run_dir, trainer.bytes_to_write(resume))
+    if multirun:  # a single run checked before Hydra wrote anything (gensweep.space, from start_checks)
+        check_space(run_dir, trainer.bytes_to_write(resume))
     return trainer, resume
 
 

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
 from gensweep.errors import CheckpointError, ConfigError
+from gensweep.files import nearest_existing
 from gensweep.loggers import missing_package
 from gensweep.paths import plugin_installed, resume_mode
 from gensweep.placement import jobs_per_gpu_error
@@ -142,9 +143,7 @@ def _unwritable(cfg: DictConfig, key: str) -> str | None:
     """Why the run or sweep folder cannot be created (a file in its path, no write permission), or None:
     Hydra creates it next and would fail with a traceback."""
     folder = str(OmegaConf.select(cfg, key))
-    probe = Path(folder).expanduser().absolute()
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+    probe = nearest_existing(Path(folder))
     if not probe.is_dir():
         return f"{key}={folder} cannot be created: {probe} is a file, not a folder; choose another folder"
     if not os.access(probe, os.W_OK | os.X_OK):
