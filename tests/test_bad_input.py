@@ -39,7 +39,7 @@ CASES = [
     ),
     (["hydra.run.dir={file}/run"], "hydra.run.dir={file}/run cannot be created"),
     (["metrics.backbone=resnet"], "metrics.backbone='resnet' is invalid"),
-    (["logger=wandb"], "logger=wandb is not a known logger: use one of csv, mlflow, tensorboard"),
+    (["logger=comet"], "logger=comet is not a known logger: use one of csv, mlflow, tensorboard, wandb"),
     (["resume={empty}"], "resume={empty}: {empty} has no checkpoint.pt"),
     (["resume=no/such/run"], "resume=no/such/run: no such folder"),
     (["model=wgan", "model.n_critic=0"], "model.n_critic=0 is invalid: must be a positive integer"),

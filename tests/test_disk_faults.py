@@ -165,7 +165,7 @@ def test_too_little_space_is_refused_before_the_run_starts(tmp_path, small_disk)
 
 @pytest.mark.slow
 def test_a_disk_that_fills_mid_run_stops_it_in_one_line_and_resume_finishes_it(tmp_path, small_disk):
-    disk = small_disk("20m")
+    disk = small_disk("60m")
     run = disk / "run"
     args = ["model=vae", *QUICK, f"hydra.run.dir={run}"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -1,16 +1,19 @@
-"""The loggers beside metrics.csv: TensorBoard and MLflow hold the same numbers at the same epochs, also after a
-resume; a sweep is one MLflow experiment; a logger that fails never stops the run."""
+"""The loggers beside metrics.csv: TensorBoard, MLflow and W&B hold the same numbers at the same epochs, also
+after a resume; a sweep is one MLflow experiment and one W&B group; a logger that fails never stops the run."""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
+import struct
+from pathlib import Path
 
 import pytest
 from conftest import SMOKE, make_cfg, run_cli, train_run
 from mlflow import MlflowClient
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from wandb.proto import wandb_internal_pb2
 
 from gensweep.config import validate
 from gensweep.errors import ConfigError
@@ -84,11 +87,110 @@ def test_mlflow_reads_back_every_metrics_csv_column_and_a_resume_continues_the_s
     assert (tmp_path / "mlartifacts").is_dir() and not (tmp_path / "mlruns").exists()  # beside the database
 
 
+def _wandb_records(path: Path):
+    """The records of an offline run's .wandb file: W&B's header, then LevelDB's log format (32 KiB blocks of
+    chunks, each with a 7-byte header: checksum, length, type), each record a protobuf of W&B's Record."""
+    data = path.read_bytes()
+    assert data[:4] == b":W&B"
+    pos, chunks = 7, b""
+    while pos + 7 <= len(data):
+        if 32768 - pos % 32768 < 7:  # a block's tail too short for a chunk header is padding
+            pos += 32768 - pos % 32768
+            continue
+        _checksum, length, kind = struct.unpack("<IHB", data[pos : pos + 7])
+        chunks += data[pos + 7 : pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):  # a whole record, or the last chunk of one
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(chunks)
+            chunks = b""
+            yield record
+
+
+def _wandb_run(folders: list[Path]) -> dict:
+    """What a W&B run's offline folders hold, in order: its history rows by step (each step's rows counted), the
+    summary as the last folder leaves it, its run record, files and exit codes."""
+    run: dict = {"history": {}, "steps": [], "summary": {}, "files": set(), "exit": []}
+    for folder in folders:
+        (path,) = folder.glob("run-*.wandb")
+        for record in _wandb_records(path):
+            kind = record.WhichOneof("record_type")
+            if kind == "run":
+                run["run"] = record.run
+                run["summary"] = {}
+            elif kind == "history":
+                row = {i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in record.history.item}
+                run["steps"].append(row["_step"])
+                run["history"][row["_step"]] = row
+            elif kind == "summary":
+                run["summary"].update(
+                    {i.key or "/".join(i.nested_key): json.loads(i.value_json) for i in record.summary.update}
+                )
+            elif kind == "files":
+                run["files"] |= {f.path for f in record.files.files}
+            elif kind == "exit":
+                run["exit"].append(record.exit.exit_code)
+    return run
+
+
+def _wandb_history(run: dict, rows: list[dict[str, str]]) -> None:
+    """Every metrics.csv column, read back from W&B's history, holds the row's value at the row's epoch, once."""
+    assert run["steps"] == [int(r["epoch"]) for r in rows]
+    for r in rows:
+        logged = run["history"][int(r["epoch"])]
+        for column, value in r.items():
+            if column != "epoch" and value and math.isfinite(float(value)):
+                assert logged[column] == pytest.approx(float(value), rel=1e-9), (r["epoch"], column)
+
+
+def _offline_folders(run_dir: Path) -> list[Path]:
+    run_id = json.loads((run_dir / "loggers.json").read_text())["wandb"]
+    folders = sorted((run_dir / "wandb").glob("offline-run-*"))
+    assert folders and all(f.name.endswith(f"-{run_id}") for f in folders)  # one W&B run
+    return folders
+
+
 @slow
-def test_a_sweep_is_one_mlflow_experiment_with_its_jobs_as_runs(tmp_path):
+def test_wandb_offline_run_reads_back_metrics_csv_and_a_resume_continues_the_same_run(tmp_path, monkeypatch):
+    """Offline by default. Epoch 1 without wandb, epoch 2 resumed with it (the W&B run gets epoch 1 from
+    metrics.csv), epoch 3 resumed again into the same W&B run: its offline folders hold every metrics.csv
+    value once, the final FID in the summary, the config, the sample grids and the run's files."""
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "cache"))  # W&B's own logs, not in the home folder
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "config"))
+    run_dir = tmp_path / "run"
+    args = ["model=gan", "metrics.every=1", *SMOKE]
+    train_run(run_dir, [*args, "n_epochs=1"])
+    train_run(run_dir, [*args, "logger=[csv,wandb]", "n_epochs=2"], resume=True)
+    train_run(run_dir, [*args, "logger=[csv,wandb]", "n_epochs=3"], resume=True)
+
+    folders = _offline_folders(run_dir)
+    assert len(folders) == 2  # offline, each resume writes one more folder of the same run
+    run = _wandb_run(folders)
+    rows = read_csv(run_dir / "metrics.csv")
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    _wandb_history(run, rows)
+    grids = sorted(int(p.stem.split("_")[1]) for p in (run_dir / "samples").glob("epoch_*.png"))
+    assert grids and [e for e in run["steps"] if "samples/_type" in run["history"][e]] == grids
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert run["summary"]["fid"] == pytest.approx(float(rows[-1]["fid"]))
+    assert run["summary"]["fid_real_floor"] == pytest.approx(summary["fid_real_floor"])
+    assert run["summary"]["status"] == "completed" and run["exit"] == [0, 0]
+    config = {i.key: json.loads(i.value_json) for i in run["run"].config.update}
+    assert config["model"]["_target_"] == "gensweep.models.gan.GAN" and config["z_dim"] == 100
+    assert run["run"].run_group == ""  # a single run is in no group
+    assert {"curves.png", "metrics.csv", "summary.json"} <= run["files"]
+
+
+@slow
+def test_a_sweep_is_one_mlflow_experiment_and_one_wandb_group_with_its_jobs_as_runs(tmp_path, monkeypatch):
     """Two jobs at once on the joblib launcher, into the default store (outputs/mlflow.db), new to both."""
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "config"))
     proc = run_cli(
-        ["model=vae,gan", "n_epochs=1", *SMOKE, "logger=[csv,mlflow]", "hydra/launcher=joblib", "-m"], cwd=tmp_path
+        ["model=vae,gan", "n_epochs=1", *SMOKE, "logger=[csv,mlflow,wandb]", "hydra/launcher=joblib", "-m"],
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     (sweep,) = (tmp_path / "outputs" / "multirun").glob("*/*")
@@ -101,6 +203,11 @@ def test_a_sweep_is_one_mlflow_experiment_with_its_jobs_as_runs(tmp_path):
         run_id = json.loads((sweep / job / "loggers.json").read_text())["mlflow"]
         _history(client, run_id, read_csv(sweep / job / "metrics.csv"))
     assert not list((tmp_path / "outputs").glob("*.lock"))
+    runs = [_wandb_run(_offline_folders(sweep / job)) for job in ("0", "1")]
+    assert {r["run"].run_group for r in runs} == {str(sweep.relative_to(tmp_path))}
+    assert [r["run"].display_name for r in runs] == ["model=vae", "model=gan"]
+    for job, run in zip(("0", "1"), runs, strict=True):
+        _wandb_history(run, read_csv(sweep / job / "metrics.csv"))
 
 
 @slow
@@ -142,8 +249,10 @@ def test_a_logger_whose_package_is_missing_is_one_line_naming_the_extra(monkeypa
     import gensweep.loggers as loggers
 
     real = loggers.importlib.util.find_spec
-    monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda name: None if name == "mlflow" else real(name))
+    missing = ("mlflow", "wandb")
+    monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda name: None if name in missing else real(name))
     with pytest.raises(ConfigError, match=r"logger=mlflow needs the mlflow package, which is not installed: "):
         validate(make_cfg(["logger=[csv,tensorboard,mlflow]"]))
     assert "pip install 'gensweep[mlflow]'" in loggers.missing_package(make_cfg(["logger=mlflow"]).logger)
+    assert "pip install 'gensweep[wandb]'" in loggers.missing_package(make_cfg(["logger=[csv,wandb]"]).logger)
     assert loggers.missing_package(make_cfg(["logger=[csv,tensorboard]"]).logger) is None

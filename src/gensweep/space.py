@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from gensweep.config import validate
 from gensweep.files import check_space
+from gensweep.loggers import IMAGE_COPIES
 from gensweep.models.build import build_model
 from gensweep.train.disk import bytes_to_write
 
@@ -18,7 +19,8 @@ def run_bytes(cfg: DictConfig, resume: bool) -> dict[str, int]:
     (no data loaded): what a single run checks for before it starts, and what a study's figure adds up."""
     spec = validate(cfg)
     model = build_model(cfg, spec.on(torch.device("cpu")), spec.image_shape, spec.n_classes)
-    return bytes_to_write(model, spec.image_shape, spec.n_epochs, int(cfg.trainer.sample_every), resume)
+    copies = sum(str(name) in IMAGE_COPIES for name in cfg.logger)
+    return bytes_to_write(model, spec.image_shape, spec.n_epochs, int(cfg.trainer.sample_every), resume, copies)
 
 
 def check_run_space(cfg: DictConfig, run_dir: Path, resume: bool) -> None:

@@ -1,5 +1,5 @@
 """Where a run's metrics go besides metrics.csv, which every run writes and which stays the record: TensorBoard,
-MLflow, Weights & Biases, one or several at once (`logger=[csv,tensorboard,mlflow]`, conf/logger/).
+MLflow, Weights & Biases, one or several at once (`logger=[csv,tensorboard,mlflow,wandb]`, conf/logger/).
 
 A logger mirrors metrics.csv and the sample grids. One that fails, at its start or mid-run (its server gone,
 its disk full), warns once and is dropped for the rest of the run: a tracker never stops a run or loses any of
@@ -9,6 +9,7 @@ its work, which metrics.csv and the checkpoints hold.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omegaconf import DictConfig
+
+from gensweep.files import write_json
 
 if TYPE_CHECKING:  # a sweep's launching process checks the loggers' packages without importing torch
     import torch
@@ -26,7 +29,14 @@ log = logging.getLogger("gensweep")
 PACKAGES = {
     "tensorboard": ("tensorboard", "pip install 'gensweep[tensorboard]'"),
     "mlflow": ("mlflow", "pip install 'gensweep[mlflow]'"),
+    "wandb": ("wandb", "pip install 'gensweep[wandb]'"),
 }
+# Loggers that keep a copy of the sample grids (and W&B of the final images) inside the run folder.
+IMAGE_COPIES = ("tensorboard", "wandb")
+IDS = "loggers.json"  # the trackers' run ids, in the run folder: a resumed run continues the same tracked run
+# summary.json's figures of the whole run, which a tracker gets at the run's end
+SUMMARY_FIGURES = ("fid_real_floor", "classifier_accuracy", "wall_seconds", "startup_seconds")
+FINAL_IMAGES = ("curves.png", "interpolation.png", "interpolation.gif", "reconstructions.png")
 
 
 def missing_package(chosen: DictConfig) -> str | None:
@@ -38,6 +48,15 @@ def missing_package(chosen: DictConfig) -> str | None:
                 f"logger={name} needs the {module} package, which is not installed: {install}, or drop it from logger"
             )
     return None
+
+
+def read_ids(run_dir: Path) -> dict[str, Any]:
+    """What loggers.json keeps: each tracker's run id (and what it needs to continue that run)."""
+    return json.loads((run_dir / IDS).read_text()) if (run_dir / IDS).is_file() else {}
+
+
+def write_ids(run_dir: Path, **values: Any) -> None:
+    write_json(run_dir / IDS, {**read_ids(run_dir), **values})
 
 
 @dataclass(frozen=True)
@@ -112,4 +131,8 @@ def build(chosen: DictConfig, info: RunInfo) -> Loggers:
             from gensweep.loggers.mlflow import MLflowLog
 
             openers[name] = lambda resumed, epoch, rows, s=settings: MLflowLog(s, info, resumed, rows)
+        elif name == "wandb":
+            from gensweep.loggers.wandb import WandbLog
+
+            openers[name] = lambda resumed, epoch, rows, s=settings: WandbLog(s, info, resumed, rows)
     return Loggers(openers)

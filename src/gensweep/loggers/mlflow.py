@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import math
 import os
@@ -33,15 +32,10 @@ from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from omegaconf import DictConfig
 
-from gensweep.files import write_json
-from gensweep.loggers import RunInfo
+from gensweep.loggers import FINAL_IMAGES, SUMMARY_FIGURES, RunInfo, read_ids, write_ids
 
 STORE = Path("outputs")  # beside outputs/runs and outputs/multirun, in the folder gensweep runs from
-IDS = "loggers.json"  # the trackers' run ids, in the run folder: a resumed run continues the same tracked run
 STATUS = {"completed": "FINISHED", "interrupted": "KILLED", "diverged": "FAILED", "failed": "FAILED"}
-# summary.json's figures of the whole run, logged at its end
-SUMMARY_FIGURES = ("fid_real_floor", "classifier_accuracy", "wall_seconds", "startup_seconds")
-FINAL_IMAGES = ("curves.png", "interpolation.png", "interpolation.gif", "reconstructions.png")
 
 
 def default_uri() -> str:
@@ -81,7 +75,7 @@ class MLflowLog:
         logging.getLogger("mlflow").setLevel(logging.WARNING)  # not its lines on creating the store's tables
         self.run_dir = info.run_dir
         uri = settings.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or default_uri()
-        ids = json.loads((self.run_dir / IDS).read_text()) if (self.run_dir / IDS).is_file() else {}
+        ids = read_ids(self.run_dir)
         with _store_lock(uri):
             self.client = MlflowClient(uri)
             self.run_id = ids.get("mlflow") if resumed else None
@@ -90,7 +84,7 @@ class MLflowLog:
             else:
                 experiment = settings.experiment or info.sweep or "gensweep"
                 self.run_id = self._new_run(uri, experiment, info)
-        write_json(self.run_dir / IDS, {**ids, "mlflow": self.run_id})
+        write_ids(self.run_dir, mlflow=self.run_id)
         logged = {m.step for m in self.client.get_metric_history(self.run_id, "step")}
         for row in rows:  # epochs metrics.csv kept that MLflow lacks: a resumed run's, or a first run under mlflow
             if int(row["epoch"]) not in logged:

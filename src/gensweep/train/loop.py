@@ -26,7 +26,7 @@ from gensweep.artifacts.images import save_grid, save_reconstructions
 from gensweep.artifacts.interpolation import interpolate, save_interpolation
 from gensweep.data.tensors import ImageTensors
 from gensweep.files import CHECKPOINT, METRICS, write_json
-from gensweep.loggers import Loggers
+from gensweep.loggers import IMAGE_COPIES, Loggers
 from gensweep.metrics.probe import DivergenceProbe
 from gensweep.metrics.quality import QualityMetrics
 from gensweep.metrics.references import HELD_OUT, reference_indices
@@ -110,7 +110,9 @@ class Trainer:
 
     def bytes_to_write(self, resume: bool) -> dict[str, int]:
         """At most what this run writes to its folder, part by part (gensweep.train.disk)."""
-        return disk.bytes_to_write(self.model, self.train_data.shape, self.n_epochs, self.cfg.sample_every, resume)
+        copies = sum(name in IMAGE_COPIES for name in self.loggers.openers)
+        shape = self.train_data.shape
+        return disk.bytes_to_write(self.model, shape, self.n_epochs, self.cfg.sample_every, resume, copies)
 
     def _place(self, train: ImageTensors, val: ImageTensors, max_fraction: float) -> ImageTensors:
         """Move the uint8 dataset to the training device when it fits comfortably; else batches travel."""
