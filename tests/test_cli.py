@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import fake_data as fake
 import pytest
 from conftest import SMOKE, run_cli
 
@@ -39,15 +40,33 @@ def test_cfg_job_prints_resolved_config(tmp_path):
 
 
 def test_the_launching_process_never_imports_torch():
-    """A sweep's launching process (command line, Hydra, the report) stays light: under joblib or SLURM the
-    jobs train in other processes, each importing torch itself; the launcher importing it too cost 2 s."""
+    """A sweep's launching process (command line, Hydra, its checks, the report) stays light: under joblib or
+    SLURM the jobs train in other processes, each importing torch itself; the launcher importing it too cost
+    2 s. It imports torch only to fetch and convert a set no run has converted before (gensweep.data.prepare)."""
     code = (
-        "import sys, gensweep.cli, gensweep.report.callback, gensweep.report.sweep, gensweep.report.__main__; "
+        "import sys, gensweep.cli, gensweep.start_checks, gensweep.data, gensweep.report.callback, "
+        "gensweep.report.sweep, gensweep.report.__main__; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision')))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_sweep_whose_data_cannot_be_had_is_refused_in_one_line_before_any_job(tmp_path):
+    """The launching process prepares each set the jobs use once (MNIST here: converted into its cache) and
+    refuses, in one line with the files' layout, a set it cannot have (CIFAR-10, not downloaded here): no job
+    starts, no sweep folder is made, the jobs never print the error each."""
+    data = tmp_path / "data"
+    fake.mnist(data)
+    args = ["dataset=mnist,cifar10", "++dataset.download=false", "model=vae,gan", f"paths.data_dir={data}"]
+    proc = run_cli([*args, "n_epochs=1", "-m"], cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"gensweep: error: CIFAR-10 files not found under {data}.")
+    assert f"{data}/cifar-10-batches-py/data_batch_1;" in proc.stderr  # the layout, in the same line
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]  # no outputs/
+    cache = sorted(p.name for p in (data / "gensweep-cache").iterdir())
+    assert cache == ["mnist-test-28px-1ch-v1.pt", "mnist-train-28px-1ch-v1.pt"]
 
 
 def test_resume_without_a_checkpoint_is_one_line(tmp_path):

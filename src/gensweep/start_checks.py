@@ -9,6 +9,7 @@ one line.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -19,10 +20,11 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import ConfigCompositionException, HydraException, MissingConfigException
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError
 
-from gensweep.errors import CheckpointError, ConfigError
+from gensweep.errors import CheckpointError, ConfigError, DatasetError
 from gensweep.files import nearest_existing
 from gensweep.loggers import missing_package
 from gensweep.paths import plugin_installed, resume_mode
@@ -86,7 +88,47 @@ def _check_sweep(cfg: DictConfig) -> str | None:
     if problem:
         return problem
     continue_sweep(cfg)  # may point hydra.sweep.dir at the sweep to continue
-    return _unwritable(cfg, "hydra.sweep.dir")
+    return _unwritable(cfg, "hydra.sweep.dir") or _unavailable_data(cfg)
+
+
+def _unavailable_data(cfg: DictConfig) -> str | None:
+    """Each set the sweep's jobs train on, fetched and converted once here if it never was (gensweep.data.prepare):
+    a set that cannot be had is one line before any job starts, not the same error from every job."""
+    from gensweep.data import prepare
+
+    for dataset in _job_datasets(cfg):
+        try:
+            prepare(dataset)
+        except DatasetError as err:
+            first, *layout = str(err).splitlines()
+            return " ".join([first, *(line.strip() + ";" for line in layout)]).rstrip(";")
+    return None
+
+
+def _job_datasets(cfg: DictConfig) -> list[DictConfig]:
+    """The distinct dataset configs among the sweep's jobs, composed as the basic sweeper composes its jobs (its
+    params, then the command line's overrides; for one key the later wins). Only the values that can shape a
+    job's dataset are crossed: config groups (dataset, model through dataset_model, experiment, ...) and
+    dataset.* or paths.* keys; of any other key the first value is taken, and a range the sweeper draws from
+    (optuna's intervals) keeps its default."""
+    loader = GlobalHydra.instance().config_loader()
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
+    lines = [f"{key}={value}" for key, value in params.items()] + list(cfg.hydra.overrides.task)
+    choices: dict[str, list[str]] = {}
+    for override in OverridesParser.create().parse_overrides(lines):
+        key = override.get_key_element()
+        if override.is_discrete_sweep():
+            values = [f"{key}={value}" for value in override.sweep_string_iterator()]
+            name = override.key_or_group
+            shapes_data = bool(loader.get_group_options(name)) or name.split(".")[0] in ("dataset", "paths")
+            choices[key] = values if shapes_data else values[:1]
+        elif not override.is_sweep_override():
+            choices[key] = [f"{key}={override.get_value_element_as_str()}"]
+    datasets: dict[str, DictConfig] = {}
+    for job in itertools.product(*choices.values()):
+        dataset = loader.load_configuration(cfg.hydra.job.config_name, list(job), RunMode.RUN).dataset
+        datasets.setdefault(OmegaConf.to_yaml(dataset, resolve=True), dataset)
+    return list(datasets.values())
 
 
 def _missing_plugin(cfg: DictConfig) -> str | None:

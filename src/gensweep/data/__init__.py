@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hydra.utils import get_method
 from omegaconf import DictConfig
 
-from gensweep.data.tensors import ImageTensors
+from gensweep.data.location import converted_before
+
+if TYPE_CHECKING:  # a sweep's launching process imports this package, and torch only when it must load a set
+    from gensweep.data.tensors import ImageTensors
 
 
 def load_splits(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
@@ -13,9 +18,17 @@ def load_splits(cfg: DictConfig) -> tuple[ImageTensors, ImageTensors]:
     return get_method(cfg.loader)(cfg)
 
 
+def prepare(cfg: DictConfig) -> None:
+    """Fetch and convert the set once, unless it was converted at this size before: what a sweep's launching
+    process does before its jobs start, so that a set that cannot be had is one refusal there, and the jobs
+    never download or convert the same files at once (DatasetError as `load_splits`)."""
+    if not converted_before(cfg):
+        load_splits(cfg)
+
+
 def apply_subset(train: ImageTensors, subset: int | None) -> ImageTensors:
     """Keep the first `subset` training images (smoke runs); None keeps all."""
     return train if subset is None else train.head(int(subset))
 
 
-__all__ = ["ImageTensors", "apply_subset", "load_splits"]
+__all__ = ["apply_subset", "load_splits", "prepare"]

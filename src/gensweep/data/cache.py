@@ -18,21 +18,14 @@ from omegaconf import DictConfig
 
 from gensweep.data.convert import fit_images
 from gensweep.data.fetch import check_val_split
+from gensweep.data.location import cache_path, dataset_root
 from gensweep.data.tensors import ImageTensors
 from gensweep.errors import DatasetError
 from gensweep.files import atomic_write
 
 log = logging.getLogger("gensweep")
-FOLDER = "gensweep-cache"
 # Another way out when a cache under it cannot be written (the dataset's and the FID classifier's).
 CACHE_FIX = "set dataset.cache_dir=<another folder>"
-VERSION = 1
-
-
-def cache_path(cfg: DictConfig, split: str) -> Path:
-    """<cache_dir or root/gensweep-cache>/<set>-<split>-<size>px-<channels>ch-v<format>.pt"""
-    folder = Path(str(cfg.cache_dir)).expanduser() if cfg.get("cache_dir") else dataset_root(cfg) / FOLDER
-    return folder / f"{cfg.name}-{split}-{int(cfg.image_size)}px-{int(cfg.channels)}ch-v{VERSION}.pt"
 
 
 def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
@@ -68,14 +61,6 @@ def cached(path: Path, build: Callable[[], ImageTensors]) -> ImageTensors:
         time.perf_counter() - start,
     )
     return data
-
-
-def dataset_root(cfg: DictConfig) -> Path:
-    """The absolute dataset folder (absolute, so every message names an unambiguous path)."""
-    root = Path(str(cfg.root)).expanduser().absolute()
-    if root.exists() and not root.is_dir():
-        raise DatasetError(f"dataset.root={cfg.root} is a file, not a folder: point dataset.root at a folder")
-    return root
 
 
 def converted(cfg: DictConfig, split: str, read: Callable[[], ImageTensors]) -> ImageTensors:

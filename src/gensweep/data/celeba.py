@@ -15,9 +15,10 @@ import torch
 import torchvision.datasets as tvd
 from omegaconf import DictConfig
 
-from gensweep.data.cache import converted, dataset_root
+from gensweep.data.cache import converted
 from gensweep.data.fetch import check_val_split, ensure_files
 from gensweep.data.image_files import decode_files
+from gensweep.data.location import dataset_root
 from gensweep.data.tensors import ImageTensors
 from gensweep.errors import DatasetError
 

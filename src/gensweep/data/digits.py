@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
-from gensweep.data.cache import cache_path, cached
+from gensweep.data.cache import cached
 from gensweep.data.convert import fit_images
+from gensweep.data.location import cache_path
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors
 

@@ -13,9 +13,10 @@ import torch
 from omegaconf import DictConfig
 from torchvision.datasets.utils import download_and_extract_archive
 
-from gensweep.data.cache import converted, dataset_root
+from gensweep.data.cache import converted
 from gensweep.data.fetch import check_val_split, ensure_files
 from gensweep.data.image_files import decode_files, list_images
+from gensweep.data.location import dataset_root
 from gensweep.data.split import seeded_split
 from gensweep.data.tensors import ImageTensors
 from gensweep.errors import DatasetError

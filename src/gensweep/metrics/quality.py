@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from omegaconf import DictConfig
 
-from gensweep.data.cache import cache_path
+from gensweep.data.location import cache_path
 from gensweep.data.tensors import ImageTensors
 from gensweep.metrics.fid import frechet_distance, gaussian_stats, kernel_distance, psd_sqrt
 from gensweep.metrics.references import FLOOR, HELD_OUT, generate, reference_indices
