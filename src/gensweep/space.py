@@ -10,15 +10,16 @@ from omegaconf import DictConfig
 from gensweep.config import validate
 from gensweep.files import check_space
 from gensweep.loggers import IMAGE_COPIES
-from gensweep.models.build import build_model
+from gensweep.models.build import model_outline
 from gensweep.train.disk import bytes_to_write
 
 
 def run_bytes(cfg: DictConfig, resume: bool) -> dict[str, int]:
-    """bytes_to_write for the run `cfg` describes, its model built on the CPU at the dataset's image size
-    (no data loaded): what a single run checks for before it starts, and what a study's figure adds up."""
+    """bytes_to_write for the run `cfg` describes, its model outlined on the meta device at the dataset's image
+    size (refused there if it cannot fit in memory; no weights drawn, no data loaded): what a single run checks
+    for before it starts, and what a study's figure adds up."""
     spec = validate(cfg)
-    model = build_model(cfg, spec.on(torch.device("cpu")), spec.image_shape, spec.n_classes)
+    model = model_outline(cfg, spec.on(torch.device("cpu")), spec.image_shape, spec.n_classes)
     copies = sum(str(name) in IMAGE_COPIES for name in cfg.logger)
     return bytes_to_write(model, spec.image_shape, spec.n_epochs, int(cfg.trainer.sample_every), resume, copies)
 

@@ -16,44 +16,55 @@ from gensweep.spec import RunSpec
 
 
 def build_model(cfg: DictConfig, spec: RunSpec, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
-    """Instantiate `model._target_` with the run's spec and the data's shape.
+    """Instantiate `model._target_` with the run's spec and the data's shape, after `model_outline` has checked
+    that its weights and optimizer state fit in the device's memory."""
+    model_outline(cfg, spec, image_shape, n_classes)
+    return _instantiate(cfg, spec, image_shape, n_classes, spec.device)
 
-    The model is first built on the meta device (no memory, no random draws) to refuse one whose weights and
-    optimizer state cannot fit, before allocating anything: a huge `width` otherwise fills memory first."""
-    name = cfg.model._target_.rsplit(".", 1)[-1]
 
-    def instantiate_on(device: torch.device) -> GenerativeModel:
-        try:
-            return instantiate(
-                cfg.model,
-                _convert_="all",
-                image_shape=image_shape,
-                n_classes=n_classes,
-                z_dim=spec.z_dim,
-                n_layers=spec.n_layers,
-                width=spec.width,
-                lr=spec.lr,
-                device=device,
-            )
-        except InstantiationException as err:  # say which settings, not a traceback
-            cause = err.__cause__ or err
-            raise ConfigError(
-                f"model={name} cannot be built with {spec.settings} ({type(cause).__name__}: {cause}); "
-                "lower width or z_dim, or check the model.* keys"
-            ) from err
-
+def model_outline(cfg: DictConfig, spec: RunSpec, image_shape: tuple[int, int, int], n_classes: int) -> GenerativeModel:
+    """The model built on the meta device (no memory, no random draws): its parameters counted, it is refused
+    when its weights and optimizer state cannot fit in `spec.device`'s memory, before anything is allocated (a
+    huge `width` otherwise fills memory first); what the disk check counts too."""
     with torch.device("meta"):
-        probe = instantiate_on(torch.device("meta"))
-    n_params = probe.n_parameters()
+        outline = _instantiate(cfg, spec, image_shape, n_classes, torch.device("meta"))
+    n_params = outline.n_parameters()
     need = 16 * n_params  # float32 weights, gradients and Adam's two moments
     have = available_memory(spec.device)
     if have is not None and need > have:
         raise ConfigError(
-            f"model={name} with {spec.settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for weights, "
-            f"gradients and optimizer state, more than the {have / 2**30:,.1f} GiB of "
+            f"model={_name(cfg)} with {spec.settings} has {n_params:,} parameters: {need / 2**30:,.1f} GiB for "
+            f"weights, gradients and optimizer state, more than the {have / 2**30:,.1f} GiB of "
             f"{'free GPU' if spec.device.type == 'cuda' else 'available'} memory; lower width or z_dim"
         )
-    return instantiate_on(spec.device)
+    return outline
+
+
+def _name(cfg: DictConfig) -> str:
+    return cfg.model._target_.rsplit(".", 1)[-1]
+
+
+def _instantiate(
+    cfg: DictConfig, spec: RunSpec, image_shape: tuple[int, int, int], n_classes: int, device: torch.device
+) -> GenerativeModel:
+    try:
+        return instantiate(
+            cfg.model,
+            _convert_="all",
+            image_shape=image_shape,
+            n_classes=n_classes,
+            z_dim=spec.z_dim,
+            n_layers=spec.n_layers,
+            width=spec.width,
+            lr=spec.lr,
+            device=device,
+        )
+    except InstantiationException as err:  # say which settings, not a traceback
+        cause = err.__cause__ or err
+        raise ConfigError(
+            f"model={_name(cfg)} cannot be built with {spec.settings} ({type(cause).__name__}: {cause}); "
+            "lower width or z_dim, or check the model.* keys"
+        ) from err
 
 
 def available_memory(device: torch.device) -> int | None:
