@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,8 +24,10 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
 
-# Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there).
+# Datasets' caches and the FID classifier go to one temporary folder per test session (trained once there),
+# removed when the session's process ends.
 os.environ["GENSWEEP_DATA"] = tempfile.mkdtemp(prefix="gensweep-data-")
+atexit.register(shutil.rmtree, os.environ["GENSWEEP_DATA"], ignore_errors=True)
 
 # Tests train on the CPU unless they name a device: on a GPU machine too, where runs on the GPU would not
 # be bit-for-bit repeatable. Subprocesses inherit it.

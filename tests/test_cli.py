@@ -64,6 +64,7 @@ def test_a_sweep_whose_data_cannot_be_had_is_refused_in_one_line_before_any_job(
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith(f"gensweep: error: CIFAR-10 files not found under {data}.")
     assert f"{data}/cifar-10-batches-py/data_batch_1;" in proc.stderr  # the layout, in the same line
+    assert "  " not in proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["data"]  # no outputs/
     cache = sorted(p.name for p in (data / "gensweep-cache").iterdir())
     assert cache == ["mnist-test-28px-1ch-v1.pt", "mnist-train-28px-1ch-v1.pt"]
@@ -81,6 +82,7 @@ def test_a_failing_job_does_not_stop_the_sweep_under_joblib(tmp_path):
     proc = run_cli(["model=cae", "debug=smoke", "batch_size=32,4096", "hydra/launcher=joblib", "-m"], cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "1 run(s) of the sweep failed" in proc.stderr
+    assert "Warning" not in proc.stderr  # not Hydra's schema-matching deprecation, from each worker
     (sweep,) = list((tmp_path / "outputs" / "multirun").glob("*/*"))
     assert json.loads((sweep / "0" / "summary.json").read_text())["status"] == "completed"
     failed = json.loads((sweep / "1" / "summary.json").read_text())

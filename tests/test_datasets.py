@@ -128,6 +128,8 @@ def test_failed_download_shows_manual_layout_and_leaves_the_disk_as_it_was(tmp_p
         load_splits(cfg.dataset)
     message = str(err.value)
     assert "could not download MNIST" in message and "train-images-idx3-ubyte" in message
+    # torchvision's heading and its reason, not the heading alone
+    assert "(RuntimeError: Error downloading train-images-idx3-ubyte.gz: <urlopen error " in message
     assert "dataset.download=false" in message
     assert [p.name for p in tmp_path.iterdir()] == ["kept"]  # no empty data/sets/MNIST/raw/ left behind
 

@@ -81,3 +81,22 @@ def test_plain_install_runs_from_any_folder(tmp_path):
         [sys.executable, "-m", "gensweep", "--help"], cwd=work, env=env, capture_output=True, text=True
     )
     assert "model: cae, cdcgan, dcgan, gan, vae, wgan, wgan_gp" in helped.stdout
+
+
+def test_a_torchvision_built_for_another_torch_is_one_line_before_anything_is_written(tmp_path):
+    """A torchvision that fails at import as one built for another torch does ("operator torchvision::nms does
+    not exist"), put first on the path: the run refuses in one line naming the reinstall, and writes nothing."""
+    fake = tmp_path / "fake" / "torchvision"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text('raise RuntimeError("operator torchvision::nms does not exist")\n')
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "fake")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gensweep", "n_epochs=1"], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("gensweep: error: torchvision does not load beside torch ")
+    assert "(RuntimeError: operator torchvision::nms does not exist)" in proc.stderr
+    assert "pip install --force-reinstall torch torchvision" in proc.stderr
+    assert list(work.iterdir()) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import hydra
@@ -15,11 +14,6 @@ from omegaconf import DictConfig
 
 from gensweep.paths import discard_if_unused, register_resolvers
 from gensweep.start_checks import hydra_error, refuse
-
-# conf/hydra/launcher/joblib.yaml shares its name with the joblib plugin's schema, which Hydra then checks it
-# against, warning for every job that this matching is deprecated: nothing a user can act on. Set when this
-# module is imported, which a joblib worker does too (to unpickle _job) before Hydra sets up the job.
-warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/joblib' is validated against ConfigStore schema")
 
 
 @hydra.main(version_base="1.3", config_path="pkg://gensweep.conf", config_name="config")

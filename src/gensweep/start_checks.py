@@ -67,11 +67,11 @@ def refuse(problem: str) -> NoReturn:
 
 
 def _check_run(cfg: DictConfig) -> str | None:
-    from gensweep.resume import continue_run
-
-    problem = _missing_plugin(cfg) or _bad_jobs(cfg)
+    problem = _broken_torchvision() or _missing_plugin(cfg) or _bad_jobs(cfg)
     if problem:
         return problem
+    from gensweep.resume import continue_run
+
     continue_run(cfg)  # may point hydra.run.dir at the run to continue (and checks its disk's space)
     problem = _unwritable(cfg, "hydra.run.dir")
     if problem is None and resume_mode(cfg.resume) == "off":
@@ -79,6 +79,23 @@ def _check_run(cfg: DictConfig) -> str | None:
 
         check_run_space(cfg, Path(str(cfg.hydra.run.dir)), resume=False)  # before Hydra makes the folder
     return problem
+
+
+def _broken_torchvision() -> str | None:
+    """torchvision built for another torch than the one installed fails at import ("operator torchvision::nms
+    does not exist"), which a run would meet as a traceback after making its folder."""
+    try:
+        import torchvision  # noqa: F401
+    except (ImportError, RuntimeError) as err:
+        import torch
+
+        cause = (str(err).strip().splitlines() or [""])[0]
+        return (
+            f"torchvision does not load beside torch {torch.__version__} ({type(err).__name__}: {cause}): the two "
+            "were installed for different versions; reinstall them as a pair from one index, e.g. "
+            "pip install --force-reinstall torch torchvision (README: Install)"
+        )
+    return None
 
 
 def _check_sweep(cfg: DictConfig) -> str | None:
@@ -101,7 +118,7 @@ def _unavailable_data(cfg: DictConfig) -> str | None:
             prepare(dataset)
         except DatasetError as err:
             first, *layout = str(err).splitlines()
-            return " ".join([first, *(line.strip() + ";" for line in layout)]).rstrip(";")
+            return " ".join([first, *(" ".join(line.split()) + ";" for line in layout)]).rstrip(";")
     return None
 
 

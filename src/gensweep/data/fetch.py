@@ -27,13 +27,19 @@ def ensure_files(
         fetch()
     except (URLError, OSError, RuntimeError) as err:
         _remove_empty(root, folders, made)
-        first = (str(err).strip().splitlines() or [""])[0]  # torchvision's errors list every mirror it tried
         raise DatasetError(
-            f"could not download {name} into {root} ({type(err).__name__}: {first}). Check the network, or put the "
-            f"files there by hand in this layout and run with dataset.download=false:\n{layout}"
+            f"could not download {name} into {root} ({type(err).__name__}: {_cause(err)}). Check the network, or "
+            f"put the files there by hand in this layout and run with dataset.download=false:\n{layout}"
         ) from err
     if not present():
         raise DatasetError(f"{name}: the download into {root} did not produce the expected files:\n{layout}")
+
+
+def _cause(err: Exception) -> str:
+    """The download error in one line: torchvision's lists every mirror it tried after a heading ending in ':'
+    ("Error downloading train-images-idx3-ubyte.gz:"), each with the same reason: the heading and the last."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [""]
+    return f"{lines[0]} {lines[-1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0]
 
 
 def _missing_folders(root: Path) -> list[Path]:
