@@ -67,18 +67,19 @@ def refuse(problem: str) -> NoReturn:
 
 
 def _check_run(cfg: DictConfig) -> str | None:
-    problem = _broken_torchvision() or _missing_plugin(cfg) or _bad_jobs(cfg)
-    if problem:
-        return problem
     from gensweep.resume import continue_run
 
+    problem = _missing_plugin(cfg) or _bad_jobs(cfg)
+    if problem:
+        return problem
     continue_run(cfg)  # may point hydra.run.dir at the run to continue (and checks its disk's space)
     problem = _unwritable(cfg, "hydra.run.dir")
     if problem is None and resume_mode(cfg.resume) == "off":
         from gensweep.space import check_run_space
 
         check_run_space(cfg, Path(str(cfg.hydra.run.dir)), resume=False)  # before Hydra makes the folder
-    return problem
+    # last: the run imports torchvision anyway, a command refused above never needs it (nor its 2 s)
+    return problem or _broken_torchvision()
 
 
 def _broken_torchvision() -> str | None:
