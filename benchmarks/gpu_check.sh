@@ -79,7 +79,7 @@ fi
 if [ "$DRY" = 1 ]; then
     DEVICE=cpu
     export GENSWEEP_TEST_GPU=cpu        # two of the cuda tests, on the CPU: the step's own mechanics
-    TESTS=(-m cuda -k "nan_is_caught or index_past")
+    TESTS=(tests/test_cuda.py -m cuda -k "nan_is_caught or index_past")  # collecting only their file
     # narrow nets, few samples and probe steps: the steps' mechanics in seconds, not a measurement
     SMALL=(width=8 metrics.n_samples=64 metrics.probe.steps=10 metrics.probe.n_train=256 metrics.probe.n_test=128)
     TINY=(--shapes mnist --epochs 1 --steps-per-epoch 2 --measure-steps 2 --workers 0 metrics.classifier_steps=20 "${SMALL[@]}")
