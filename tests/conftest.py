@@ -1,9 +1,10 @@
-"""Shared helpers: compose gensweep's real config in-process, or run the real CLI in a subprocess."""
+"""Shared helpers: compose gensweep's real config in-process, or run the real CLI in a process of its own."""
 
 from __future__ import annotations
 
 import atexit
 import hashlib
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import cli_process
 import pytest
 import torch
 from hydra import compose, initialize_config_module
@@ -80,11 +82,25 @@ def tree_hash(folder: Path) -> dict[str, str]:
     }
 
 
+# run_cli's processes fork from one warm interpreter per test process (tests/cli_process.py)
+_FORKSERVER = multiprocessing.get_context("forkserver")
+_FORKSERVER.set_forkserver_preload([*cli_process.WARM, "cli_process"])
+
+
 def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m gensweep args` in `cwd`, in a process of its own: its exit code, stdout and stderr."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run(
-        [sys.executable, "-m", "gensweep", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    command = [sys.executable, "-m", "gensweep", *args]
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+        proc = _FORKSERVER.Process(target=cli_process.run, args=(list(args), str(cwd), env, str(out), str(err)))
+        proc.start()
+        proc.join(timeout)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+            raise subprocess.TimeoutExpired(command, timeout)
+        return subprocess.CompletedProcess(command, proc.exitcode, out.read_text(), err.read_text())
 
 
 @pytest.fixture
