@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import struct
 from pathlib import Path
 
@@ -146,7 +147,8 @@ def _wandb_history(run: dict, rows: list[dict[str, str]]) -> None:
 def _offline_folders(run_dir: Path) -> list[Path]:
     run_id = json.loads((run_dir / "loggers.json").read_text())["wandb"]
     folders = sorted((run_dir / "wandb").glob("offline-run-*"))
-    assert folders and all(f.name.endswith(f"-{run_id}") for f in folders)  # one W&B run
+    # one W&B run (W&B adds -1 to a folder whose name a resume in the same second already took)
+    assert folders and all(re.fullmatch(rf"offline-run-\d{{8}}_\d{{6}}-{run_id}(-\d+)?", f.name) for f in folders)
     return folders
 
 

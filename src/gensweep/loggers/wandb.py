@@ -90,7 +90,8 @@ class WandbLog:
                 shutil.copy2(self.run_dir / name, copy)
                 self.run.save(str(copy), base_path=self.run.dir, policy="now")
         offline = self.run.settings.mode == "offline"
-        folders = Path(self.run.dir).parent.parent / f"offline-run-*-{self.run.id}"  # one more for each resume
+        # one more for each resume (W&B names one that starts in the same second as another <name>-1)
+        folders = Path(self.run.dir).parent.parent / f"offline-run-*-{self.run.id}*"
         self.run.finish(exit_code=0 if status == "completed" else 1)
         if offline:
             log.info("W&B: offline run in %s; `wandb sync %s` uploads it", folders.parent, folders)
