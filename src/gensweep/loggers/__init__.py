@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,15 @@ IMAGE_COPIES = ("tensorboard", "wandb")
 IDS = "loggers.json"  # the trackers' run ids, in the run folder: a resumed run continues the same tracked run
 # summary.json's figures of the whole run, which a tracker gets at the run's end
 SUMMARY_FIGURES = ("fid_real_floor", "classifier_accuracy", "wall_seconds", "startup_seconds")
-FINAL_IMAGES = ("curves.png", "interpolation.png", "interpolation.gif", "reconstructions.png")
+# what a tracker keeps of a run beside its metrics: the final images and the run's records
+RUN_FILES = (
+    "curves.png",
+    "interpolation.png",
+    "interpolation.gif",
+    "reconstructions.png",
+    "summary.json",
+    "metrics.csv",
+)
 
 
 def missing_package(chosen: DictConfig) -> str | None:
@@ -57,6 +66,19 @@ def read_ids(run_dir: Path) -> dict[str, Any]:
 
 def write_ids(run_dir: Path, **values: Any) -> None:
     write_json(run_dir / IDS, {**read_ids(run_dir), **values})
+
+
+def finite_values(values: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, float]:
+    """The finite numbers among `values` (of `keys` only, when given), as floats: what a tracker can log
+    (a metrics.csv row's epochs without FID are empty; summary.json has text too)."""
+    return {
+        key: float(value)
+        for key, value in values.items()
+        if (keys is None or key in keys)
+        and value is not None
+        and not isinstance(value, (str, bool))
+        and math.isfinite(float(value))
+    }
 
 
 @dataclass(frozen=True)

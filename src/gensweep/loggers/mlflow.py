@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import math
 import os
 import time
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from mlflow.entities import Metric, Param
 from mlflow.exceptions import MlflowException
 from omegaconf import DictConfig
 
-from gensweep.loggers import FINAL_IMAGES, SUMMARY_FIGURES, RunInfo, read_ids, write_ids
+from gensweep.loggers import RUN_FILES, SUMMARY_FIGURES, RunInfo, finite_values, read_ids, write_ids
 
 STORE = Path("outputs")  # beside outputs/runs and outputs/multirun, in the folder gensweep runs from
 STATUS = {"completed": "FINISHED", "interrupted": "KILLED", "diverged": "FAILED", "failed": "FAILED"}
@@ -116,11 +115,7 @@ class MLflowLog:
     def _log_row(self, row: dict[str, float]) -> None:
         now = int(time.time() * 1000)
         epoch = int(row["epoch"])
-        metrics = [
-            Metric(key, float(value), now, epoch)
-            for key, value in row.items()
-            if key != "epoch" and value is not None and math.isfinite(float(value))
-        ]
+        metrics = [Metric(key, value, now, epoch) for key, value in finite_values(row).items() if key != "epoch"]
         self.client.log_batch(self.run_id, metrics=metrics)
 
     def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int, grid: Path | None) -> None:
@@ -131,14 +126,11 @@ class MLflowLog:
     def close(self, status: str, summary: dict[str, Any]) -> None:
         # the run's figures that are not per epoch (the last epoch's are the metrics' latest values)
         now = int(time.time() * 1000)
-        figures = [
-            Metric(key, float(summary[key]), now, int(summary.get("epochs_completed") or 0))
-            for key in SUMMARY_FIGURES
-            if isinstance(summary.get(key), (int, float)) and math.isfinite(float(summary[key]))
-        ]
+        epoch = int(summary.get("epochs_completed") or 0)
+        figures = [Metric(key, value, now, epoch) for key, value in finite_values(summary, SUMMARY_FIGURES).items()]
         if figures:
             self.client.log_batch(self.run_id, metrics=figures)
-        for name in (*FINAL_IMAGES, "summary.json", "metrics.csv"):
+        for name in RUN_FILES:
             if (self.run_dir / name).is_file():
                 self.client.log_artifact(self.run_id, str(self.run_dir / name))
         self.client.set_tag(self.run_id, "gensweep.status", status)

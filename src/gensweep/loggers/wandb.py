@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 from pathlib import Path
@@ -28,13 +27,13 @@ import torch
 import wandb
 from omegaconf import DictConfig
 
-from gensweep.loggers import FINAL_IMAGES, SUMMARY_FIGURES, RunInfo, read_ids, write_ids
+from gensweep.loggers import RUN_FILES, SUMMARY_FIGURES, RunInfo, finite_values, read_ids, write_ids
 
 log = logging.getLogger("gensweep")
 
 
 def _values(row: dict[str, float]) -> dict[str, float]:
-    return {k: float(v) for k, v in row.items() if k != "epoch" and v is not None and math.isfinite(float(v))}
+    return {key: value for key, value in finite_values(row).items() if key != "epoch"}
 
 
 class WandbLog:
@@ -77,14 +76,9 @@ class WandbLog:
         self.last_row = row
 
     def close(self, status: str, summary: dict[str, Any]) -> None:
-        figures = {
-            key: float(summary[key])
-            for key in SUMMARY_FIGURES
-            if isinstance(summary.get(key), (int, float)) and math.isfinite(float(summary[key]))
-        }
         last = _values(self.last_row) if self.last_row is not None else {}
-        self.run.summary.update({**last, **figures, "status": status})
-        for name in (*FINAL_IMAGES, "summary.json", "metrics.csv"):
+        self.run.summary.update({**last, **finite_values(summary, SUMMARY_FIGURES), "status": status})
+        for name in RUN_FILES:
             if (self.run_dir / name).is_file():  # copied into the W&B run's files (W&B would link to it, and a
                 copy = Path(self.run.dir) / name  # link breaks when outputs/ moves before `wandb sync`)
                 shutil.copy2(self.run_dir / name, copy)
