@@ -5,13 +5,13 @@ this is a view of it.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from gensweep.columns import QUALITY_NAMES
+from gensweep.loggers import finite_values
 
 
 class TensorBoardLog:
@@ -24,8 +24,8 @@ class TensorBoardLog:
 
     def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int, grid: Path | None) -> None:
         epoch = int(row["epoch"])
-        for key, value in row.items():
-            if key not in ("epoch", "step") and isinstance(value, (int, float)) and math.isfinite(value):
+        for key, value in finite_values(row).items():
+            if key not in ("epoch", "step"):
                 group = "val" if key.startswith("val_") else "quality" if key in QUALITY_NAMES else "train"
                 self.writer.add_scalar(f"{group}/{key}", value, epoch)
         if samples is not None:

@@ -55,10 +55,10 @@ class WandbLog:
             # gensweep writes its own log; W&B's console capture would also wrap the progress bar's stream
             settings=wandb.Settings(console="off", silent=True),
         )
-        self.logged = int(ids.get("wandb_epoch", 0)) if run_id else 0
+        logged = int(ids.get("wandb_epoch", 0)) if run_id else 0
         self.last_row = rows[-1] if rows else None
         for row in rows:  # epochs metrics.csv kept that W&B lacks: a resumed run's, or a first run under wandb
-            if int(row["epoch"]) > self.logged:
+            if int(row["epoch"]) > logged:
                 grid = self.run_dir / "samples" / f"epoch_{int(row['epoch']):03d}.png"
                 self._log_row(row, grid if grid.is_file() else None)
 
@@ -68,7 +68,6 @@ class WandbLog:
         if grid is not None:
             values["samples"] = wandb.Image(str(grid), caption=f"epoch {epoch}")
         self.run.log(values, step=epoch)
-        self.logged = epoch
         write_ids(self.run_dir, wandb=self.run.id, wandb_epoch=epoch)
 
     def epoch(self, row: dict[str, float], samples: torch.Tensor | None, nrow: int, grid: Path | None) -> None:

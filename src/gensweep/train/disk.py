@@ -19,7 +19,7 @@ def bytes_to_write(
     n_epochs: int,
     sample_every: int,
     resume: bool,
-    image_copies: int = 0,
+    image_copies: int,
 ) -> dict[str, int]:
     """At most what a run writes, part by part: a new checkpoint beside the last good one (weights, Adam's two
     moments and an averaged copy: 16 bytes a parameter), each sample grid at its raw size (three channels, as
